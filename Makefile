@@ -1,0 +1,39 @@
+# The two set-up commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test install install-test chromium build bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+install: $(PY)
+	$(PY) -m pip install --quiet -e .
+
+install-test: $(PY) chromium
+	$(PY) -m pip install --quiet -e '.[test]'
+
+# Debian's Chromium drives the browser tests and the image exports (kaleido); no browser download.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core ; }
+
+# Installs, builds the database on the embedded default data if missing (visible progress), serves.
+run: install
+	$(PY) -m etl build --if-missing
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+test: install-test
+	$(PY) -m pytest -q -rs
+
+build: install
+	$(PY) -m etl build
+
+bench: install
+	$(PY) -m etl bench reference
+
+clean:
+	rm -rf $(VENV) data/observatoire.duckdb data/*.tmp-*

@@ -1,0 +1,1 @@
+"""ETL: read and validate sources, write the DuckDB database (`python -m etl build`)."""

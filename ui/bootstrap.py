@@ -1,0 +1,41 @@
+"""First start: build the database on the embedded default data if it is missing, with progress."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from etl import build as building
+
+
+class StreamlitReporter:
+    def __init__(self, steps: list[str], status):
+        self.steps = steps
+        self.status = status
+        self.bar = status.progress(0.0, text="préparation…")
+        self.done_count = 0
+
+    def start(self, step: str) -> None:
+        self.bar.progress(self.done_count / len(self.steps), text=f"{step}…")
+
+    def detail(self, step: str, message: str) -> None:
+        self.bar.progress(self.done_count / len(self.steps), text=f"{step} : {message}")
+
+    def done(self, step: str, rows: int, seconds: float) -> None:
+        self.done_count += 1
+        self.status.write(f"✓ {step} — {rows:,} lignes en {seconds:.1f} s".replace(",", "\u202f"))
+        self.bar.progress(self.done_count / len(self.steps), text=step)
+
+
+def ensure_database() -> None:
+    path = building.default_db_path()
+    if path.exists():
+        return
+    steps = building.all_steps()
+    with st.status("Première ouverture : construction de la base sur les données embarquées…",
+                   expanded=True) as status:
+        t0 = time.perf_counter()
+        building.build(path, reporter=StreamlitReporter([s.name for s in steps], status), steps=steps)
+        status.update(label=f"Base construite en {time.perf_counter() - t0:.0f} s", state="complete",
+                      expanded=False)

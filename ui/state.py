@@ -1,0 +1,68 @@
+"""The territory selection shared by every page, kept in the URL query string.
+
+`?dep=35&epci=243500139` reproduces the view: values are validated against the reference before
+use (an unknown code falls back to the default, it never reaches SQL unchecked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ui import data
+from ui.format import nombre
+
+DEFAULT_DEPARTEMENT = "35"
+ALL = ""  # "tout le département"
+
+
+@dataclass(frozen=True)
+class Territory:
+    departement: str
+    departement_nom: str
+    epci: str | None
+    epci_nom: str | None
+
+    @property
+    def label(self) -> str:
+        return self.epci_nom or f"{self.departement_nom} ({self.departement})"
+
+
+def _sync(key: str, allowed: list[str], default: str) -> None:
+    """Initialise a widget's state from the URL (if valid) or keep the session's choice."""
+    from_url = st.query_params.get(key)
+    if key not in st.session_state or (from_url is not None and from_url != st.session_state[key]
+                                       and st.session_state.get(f"_{key}_url") != from_url):
+        st.session_state[key] = from_url if from_url in allowed else default
+        st.session_state[f"_{key}_url"] = from_url
+    if st.session_state[key] not in allowed:
+        st.session_state[key] = default
+
+
+def territory_selector() -> Territory:
+    """Sidebar selector (département, then EPCI or the whole département)."""
+    version = data.version()
+    deps = data.departements(version)
+    codes = deps["code"].tolist()
+    names = dict(zip(deps["code"], deps["nom"]))
+    default = DEFAULT_DEPARTEMENT if DEFAULT_DEPARTEMENT in codes else codes[0]
+    _sync("dep", codes, default)
+    dep = st.sidebar.selectbox("Département", codes, key="dep",
+                               format_func=lambda c: f"{c} — {names[c]}")
+    epcis = data.epci_of_departement(version, dep)
+    epci_names = dict(zip(epcis["siren"], epcis["nom"]))
+    options = [ALL, *epcis["siren"].tolist()]
+    _sync("epci", options, ALL)
+    epci = st.sidebar.selectbox(
+        "EPCI", options, key="epci",
+        format_func=lambda s: "Tout le département" if s == ALL
+        else f"{epci_names[s]} ({nombre(epcis.set_index('siren').at[s, 'population'])} hab.)")
+    st.query_params["dep"] = dep
+    if epci:
+        st.query_params["epci"] = epci
+    elif "epci" in st.query_params:
+        del st.query_params["epci"]
+    st.session_state["_dep_url"] = dep
+    st.session_state["_epci_url"] = epci or None
+    return Territory(dep, names[dep], epci or None, epci_names.get(epci))
