@@ -42,20 +42,29 @@ class Database:
         key = self._stat()
         with self._lock:
             if key != self._key or self._con is None:
-                # The old connection is not closed: cursors of running queries may still use it.
-                self._con = duckdb.connect(str(self.path), read_only=True)
+                # A fresh in-memory instance that attaches the file read-only: duckdb.connect(path)
+                # would hand back its cached instance of the *old* file. The old connection is not
+                # closed: cursors of running queries may still use it; it goes when they are done.
+                con = duckdb.connect(":memory:")
+                con.execute("ATTACH ? AS obs (READ_ONLY)", [str(self.path)])
+                self._con = con
                 self._key = key
             return self._con
 
-    def frame(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = self._connection().cursor()
+        cursor.execute("USE obs")
+        return cursor
+
+    def frame(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        cursor = self._cursor()
         try:
             return cursor.execute(sql, params or []).df()
         finally:
             cursor.close()
 
     def rows(self, sql: str, params: list | dict | None = None) -> list[tuple]:
-        cursor = self._connection().cursor()
+        cursor = self._cursor()
         try:
             return cursor.execute(sql, params or []).fetchall()
         finally:
@@ -67,4 +76,8 @@ class Database:
 
     def tables(self) -> list[str]:
         return [r[0] for r in self.rows(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1")]
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'obs' "
+            "AND table_schema = 'main' ORDER BY 1")]
+
+    def has_table(self, name: str) -> bool:
+        return name in self.tables()

@@ -1,0 +1,27 @@
+"""Every page runs without exception (streamlit.testing), on the small real database."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_without_exception(page, small_db_path, monkeypatch):
+    monkeypatch.setenv("OBSERVATOIRE_DB", str(small_db_path))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.query_params["dep"] = "61"
+    app.run()
+    app.switch_page(page)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def test_every_page_file_is_declared_in_the_navigation():
+    declared = (ROOT / "app.py").read_text()
+    assert all(f'"{p}"' in declared for p in PAGES), "a page file is missing from app.py"
