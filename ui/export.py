@@ -1,0 +1,39 @@
+"""Download buttons for every table (CSV, XLSX) and every chart or map (PNG, SVG, PDF).
+
+Images are rendered only when the button is clicked (deferred callable), so pages stay fast.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from export import figures, tables
+from export.meta import ExportMeta
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def table_downloads(frame: pd.DataFrame, meta: ExportMeta, key: str) -> None:
+    stem = meta.file_stem()
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button("CSV", lambda: tables.to_csv(frame, meta), file_name=f"{stem}.csv",
+                         mime="text/csv", key=f"{key}-csv", icon=":material/download:",
+                         on_click="ignore", help="CSV UTF-8, séparateur « ; », en-tête sources et filtres")
+    right.download_button("XLSX", lambda: tables.to_xlsx(frame, meta), file_name=f"{stem}.xlsx",
+                          mime=XLSX, key=f"{key}-xlsx", icon=":material/download:", on_click="ignore")
+
+
+def figure_downloads(figure: go.Figure, meta: ExportMeta, key: str, print_figure: go.Figure | None = None
+                     ) -> None:
+    """`print_figure` replaces the on-screen figure in exports (maps: SVG choropleth, no tiles)."""
+    stem = meta.file_stem()
+    source = print_figure if print_figure is not None else figure
+    columns = st.columns([1, 1, 1, 3])
+    for column, fmt in zip(columns, ("png", "svg", "pdf")):
+        column.download_button(
+            fmt.upper(), lambda fmt=fmt: figures.render(source, meta, fmt), file_name=f"{stem}.{fmt}",
+            mime=figures.FORMATS[fmt], key=f"{key}-{fmt}", icon=":material/image:", on_click="ignore",
+            help=f"Image {fmt.upper()} avec titre, source et date ; texte alternatif : "
+                 f"{figures.alt_text(meta)[:200]}")
