@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.express as px
 import plotly.graph_objects as go
 import shapely
@@ -17,17 +19,27 @@ def _bounds(geojson: dict) -> tuple[float, float, float, float]:
     return shapely.total_bounds(geoms)
 
 
+def fit_zoom(minx: float, miny: float, maxx: float, maxy: float, width: int, height: int) -> float:
+    """Web-Mercator zoom at which the bounds fit in width × height pixels (with a margin)."""
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    lon_fraction = max(maxx - minx, 1e-4) / 360
+    lat_fraction = max(merc(maxy) - merc(miny), 1e-4) / (2 * math.pi)
+    zoom = min(math.log2(width / 512 / lon_fraction), math.log2(height / 512 / lat_fraction))
+    return max(0.0, min(12.0, zoom - 0.15))
+
+
 def choropleth(frame, geojson: dict, key: str, color: str, hover_name: str,
                hover_data: dict, labels: dict, height: int = 560) -> go.Figure:
     """Choropleth of `frame[color]` on features whose id is `frame[key]`, framed on the features."""
     minx, miny, maxx, maxy = _bounds(geojson)
-    span = max(maxx - minx, (maxy - miny) * 1.4, 1e-3)
-    zoom = max(0.0, min(11.0, 9.2 - 1.44 * __import__("math").log2(span)))
+    zoom = fit_zoom(minx, miny, maxx, maxy, width=760, height=height)
     fig = px.choropleth_map(
         frame, geojson=geojson, locations=key, featureidkey="id", color=color,
         hover_name=hover_name, hover_data=hover_data, labels=labels,
         color_continuous_scale=SEQUENTIAL, map_style="white-bg", opacity=0.85,
         center={"lon": (minx + maxx) / 2, "lat": (miny + maxy) / 2}, zoom=zoom, height=height)
     fig.update_traces(marker_line_width=0.6, marker_line_color="#4a4a4a")
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, separators=PLOTLY_SEPARATORS)
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, separators=PLOTLY_SEPARATORS,
+                      coloraxis_colorbar_tickformat=",.0f")
     return fig
