@@ -19,3 +19,4 @@ pages = {
 navigation = st.navigation(pages)
 st.session_state["territoire"] = state.territory_selector()
 navigation.run()
+state.share_link()

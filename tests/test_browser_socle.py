@@ -64,3 +64,20 @@ def test_home_exports_download_a_print_png_and_a_french_csv(app_url, page, tmp_p
     meta, body = read_csv_export(download.value.path().read_bytes())
     assert meta["Territoire"] == "Ille-et-Vilaine (35)" and len(body) == 18
     assert_no_exception(page)
+
+
+def test_choosing_an_epci_writes_it_in_the_url_and_the_share_link(app_url, page):
+    page.goto(f"{app_url}/?dep=61")
+    wait_for_app(page)
+    page.get_by_label("EPCI", exact=True).click()
+    page.get_by_role("option", name="Flers Agglo").first.click()
+    wait_for_app(page)
+    page.wait_for_function("() => window.location.search.includes('epci=')")
+    url = page.url
+    page.get_by_text("Copier le lien de cette vue").click()
+    shared = page.locator("[data-testid='stCode']").last.inner_text()
+    assert "dep=61" in shared and "epci=" in shared
+    page.goto(url)
+    wait_for_app(page)
+    assert "Flers Agglo" in page.get_by_label("EPCI", exact=True).input_value()
+    assert_no_exception(page)

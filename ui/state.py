@@ -66,3 +66,13 @@ def territory_selector() -> Territory:
     st.session_state["_dep_url"] = dep
     st.session_state["_epci_url"] = epci or None
     return Territory(dep, names[dep], epci or None, epci_names.get(epci))
+
+
+def share_link() -> None:
+    """"Copier le lien": the current view's URL (territory, filters, date) with a copy button."""
+    from urllib.parse import urlencode
+    base = (st.context.url or "").split("?")[0]
+    query = urlencode(st.query_params.to_dict())
+    with st.sidebar.expander("Copier le lien de cette vue", icon=":material/link:"):
+        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+        st.caption("Ce lien rouvre la même vue : territoire, filtres, date.")
