@@ -17,6 +17,7 @@ pages = {
     ],
 }
 navigation = st.navigation(pages)
-st.session_state["territoire"] = state.territory_selector()
-navigation.run()
-state.share_link()
+with bootstrap.timed_run(navigation.url_path or "accueil"):
+    st.session_state["territoire"] = state.territory_selector()
+    navigation.run()
+    state.share_link()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 
 import streamlit as st
@@ -39,3 +41,16 @@ def ensure_database() -> None:
         building.build(path, reporter=StreamlitReporter([s.name for s in steps], status), steps=steps)
         status.update(label=f"Base construite en {time.perf_counter() - t0:.0f} s", state="complete",
                       expanded=False)
+
+
+@contextlib.contextmanager
+def timed_run(label: str):
+    """Server time of one script run, appended to $OBSERVATOIRE_TIMINGS if set (load benchmark)."""
+    path = os.environ.get("OBSERVATOIRE_TIMINGS")
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        if path:
+            with open(path, "a") as handle:
+                handle.write(f"{label}\t{time.perf_counter() - t0:.4f}\n")
