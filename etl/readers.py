@@ -75,6 +75,12 @@ def read_table(path: Path, sheet: str | int | None = None, header_row: int = 0) 
         except (pd.errors.ParserError, csv.Error) as exc:
             raise InputRejected([Problem(path.name, None, None, str(exc)[:200],
                                          "un CSV au nombre de colonnes constant (fichier tronqué ?)")])
+        short = frame.isna().any(axis=1).to_numpy().nonzero()[0]
+        if len(short):  # rows with fewer fields than the header: a cut download or a lost separator
+            raise InputRejected([Problem(path.name, header_row + 2 + int(i), None,
+                                         f"{int(frame.iloc[i].notna().sum())} champ(s)",
+                                         f"{frame.shape[1]} champs, comme l'en-tête (un CSV au nombre de "
+                                         "colonnes constant ; fichier tronqué ?)") for i in short])
     else:
         raise InputRejected([Problem(path.name, None, None, suffix, "un fichier .csv, .xlsx ou .xls")])
     frame.columns = [str(c).strip() for c in frame.columns]
