@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install install-test chromium build bench clean
+.PHONY: run test install install-test chromium chromium-optional build bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core ; }
 
+# For `make run` the browser only serves image exports: warn instead of failing without root.
+chromium-optional:
+	@$(MAKE) --no-print-directory chromium || echo "chromium non installé : les exports PNG/SVG/PDF seront indisponibles"
+
 # Installs, builds the database on the embedded default data if missing (visible progress), serves.
-run: install
+run: install chromium-optional
 	$(PY) -m etl build --if-missing
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 

@@ -29,6 +29,14 @@ col3.metric("Communes du département",
             nombre(int(data.communes(version, territoire.departement).shape[0])))
 col4.metric("Base construite le", date(info.get("built_at")))
 
+if territoire.epci:
+    from export.fiche import epci_fiche_pdf
+    st.download_button(f"Fiche territoire (PDF A4) — {territoire.epci_nom}",
+                       lambda: epci_fiche_pdf(data.database(), territoire.epci),
+                       file_name=f"fiche-{territoire.epci}.pdf", mime="application/pdf",
+                       icon=":material/picture_as_pdf:", on_click="ignore", key="fiche-epci",
+                       help="Une page A4 : carte, chiffres clés, fragilité, CTG, actions CFPPA, sources")
+
 st.subheader(f"EPCI — {territoire.departement_nom} ({territoire.departement})")
 geojson = data.geojson(version, "epci", territoire.departement)
 figure = maps.choropleth(

@@ -1,0 +1,27 @@
+"""The one-page A4 fiche territoire."""
+
+import re
+
+import pytest
+
+from export.fiche import Fiche, Section, epci_fiche_pdf, render_pdf
+
+
+def _pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+def test_fiche_is_one_a4_page_even_with_many_sections():
+    fiche = Fiche("CC du Pays Fertois et du Bocage Carrougien", "Communauté de communes — Orne (61)",
+                  [("Population", "12 345")], [Section(f"Rubrique {i}", ["ligne"] * 6, simulated=i == 2)
+                                               for i in range(12)], ["source A", "source B"])
+    pdf = render_pdf(fiche)
+    assert pdf.startswith(b"%PDF") and _pages(pdf) == 1
+    assert b"/MediaBox [0 0 595.28 841.89]" in pdf or b"595.28" in pdf  # A4 in points
+
+
+@pytest.mark.browser
+def test_epci_fiche_has_its_map_and_the_reference_section(small_db):
+    siren = small_db.scalar("SELECT siren FROM epci WHERE nom LIKE '%Flers Agglo%'")
+    pdf = epci_fiche_pdf(small_db, siren)
+    assert _pages(pdf) == 1 and b"/Subtype /Image" in pdf
