@@ -81,3 +81,20 @@ def test_choosing_an_epci_writes_it_in_the_url_and_the_share_link(app_url, page)
     wait_for_app(page)
     assert "Flers Agglo" in page.get_by_label("EPCI", exact=True).input_value()
     assert_no_exception(page)
+
+
+def test_first_start_builds_the_missing_database_with_visible_progress(tmp_path, page):
+    from tests.conftest import start_app
+
+    db = tmp_path / "absente.duckdb"
+    proc, url = start_app(db, {"OBSERVATOIRE_DEPARTEMENTS": "61"})
+    try:
+        page.goto(f"{url}/?dep=61")
+        page.get_by_text("Première ouverture : construction de la base").first.wait_for(timeout=30_000)
+        page.get_by_text("EPCI — Orne (61)").wait_for(timeout=120_000)
+        wait_for_app(page)
+        assert db.exists()
+        assert_no_exception(page)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
