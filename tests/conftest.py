@@ -118,5 +118,12 @@ def assert_no_exception(pg) -> None:
 def screenshot(pg, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # Streamlit scrolls inside its main block: grow the viewport to the content, then shoot.
+    height = pg.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                         " return m ? m.scrollHeight : document.body.scrollHeight; }")
+    size = pg.viewport_size or {"width": 1400, "height": 1000}
+    pg.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 8000))})
+    pg.wait_for_timeout(1200)
     pg.screenshot(path=str(path), full_page=True)
+    pg.set_viewport_size(size)
     return path

@@ -80,7 +80,9 @@ def test_choosing_an_epci_writes_it_in_the_url_and_the_share_link(app_url, page)
     page.goto(url)
     wait_for_app(page)
     assert "Flers Agglo" in page.get_by_label("EPCI", exact=True).input_value()
+    page.get_by_text("Communes — Communauté d'agglomération Flers Agglo").wait_for()
     assert_no_exception(page)
+    screenshot(page, "accueil-epci-flers")
 
 
 def test_first_start_builds_the_missing_database_with_visible_progress(tmp_path, page):
