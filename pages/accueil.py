@@ -2,11 +2,11 @@ import streamlit as st
 
 from export.maps import print_choropleth
 from export.meta import ExportMeta
-from ui import data, maps
+from ui import data, maps, state
 from ui.export import figure_downloads, table_downloads
 from ui.format import date, nombre
 
-territoire = st.session_state["territoire"]
+territoire = state.territory()
 version = data.version()
 
 st.title("Observatoire territorial de l'action sociale")

@@ -76,3 +76,14 @@ def share_link() -> None:
     with st.sidebar.expander("Copier le lien de cette vue", icon=":material/link:"):
         st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
         st.caption("Ce lien rouvre la même vue : territoire, filtres, date.")
+
+
+def territory() -> Territory:
+    """The shared selection, for pages. On the very first request of a fresh server Streamlit may
+    run a `pages/` file directly (its legacy pages-folder mode, before `app.py` has declared the
+    navigation): switch that mode off and rerun, so `app.py` runs and the selector exists."""
+    if "territoire" not in st.session_state:
+        from streamlit.runtime.pages_manager import PagesManager
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return st.session_state["territoire"]
