@@ -1,6 +1,7 @@
 """Statistical secrecy: no displayed or exported cell may describe fewer than 11 people.
 
-Primary secrecy masks every cell whose count is under the threshold. Secondary secrecy: when a
+Primary secrecy masks every cell describing 1 to threshold − 1 people (an empty cell, 0, describes
+nobody and stays published). Secondary secrecy: when a
 group total is published, a single masked cell in the group could be recovered by subtraction, so
 the next smallest cell of that group is masked too.
 """
@@ -24,7 +25,7 @@ def mask(frame: pd.DataFrame, count: str, values: list[str] | None = None, group
     """
     out = frame.copy()
     people = pd.to_numeric(out[count], errors="coerce")
-    secret = people.isna() | (people < threshold)
+    secret = people.isna() | ((people > 0) & (people < threshold))
     if group is not None:
         for _, idx in out.groupby(group, dropna=False).groups.items():
             masked = secret.loc[idx]
@@ -40,6 +41,6 @@ def mask(frame: pd.DataFrame, count: str, values: list[str] | None = None, group
 def assert_no_small_cells(frame: pd.DataFrame, count: str, threshold: int = SECRET_THRESHOLD) -> None:
     """Guard used before any export: raises if a published count is under the threshold."""
     people = pd.to_numeric(frame[count], errors="coerce").dropna()
-    small = people[people < threshold]
+    small = people[(people > 0) & (people < threshold)]
     if len(small):
         raise ValueError(f"{len(small)} cellule(s) sous le seuil de secret statistique ({threshold})")
