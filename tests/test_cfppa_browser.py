@@ -1,0 +1,105 @@
+"""The "Financements CFPPA" page in headless Chromium: default (simulated) data, and a user file
+placed in the `--input` folder."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from etl import build, cfppa
+from ui.format import nombre
+from tests.conftest import ARTIFACTS, assert_no_exception, screenshot, start_app, wait_for_app
+from tests.test_cfppa import FIXTURES, _fill_template
+
+pytestmark = pytest.mark.browser
+
+
+def _goto(page, url: str) -> None:
+    """Open the page and wait for its title. The home page is opened first: on a fresh server, a
+    deep link as the very first request stays blank (Streamlit resolves it before `st.navigation`
+    has run once)."""
+    root, _, query = url.partition("?")
+    page.goto(root.rsplit("/", 1)[0] + "/?" + query)
+    page.locator("h1").first.wait_for(timeout=120_000)
+    page.goto(url)
+    page.get_by_role("heading", name="Financements CFPPA").wait_for(timeout=120_000)
+    wait_for_app(page, 120_000)
+
+
+def _open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+    page.wait_for_timeout(800)
+
+
+def test_cfppa_page_renders_default_data_with_simulated_banner_and_quoted_figures(app_url, page):
+    _goto(page, f"{app_url}/cfppa?dep=35")
+    page.get_by_text("Données simulées — méthode réelle").first.wait_for()
+    assert_no_exception(page)
+    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
+    assert labels[:5] == ["Montant engagé", "Part CNSA", "Part OSS", "Actions de prévention", "Participants"]
+    assert "pt vs France 2019" in page.locator("[data-testid='stMetricDelta']").first.inner_text()
+    page.locator(".js-plotly-plot").first.wait_for()
+    screenshot(page, "cfppa-35-defaut")
+    page.get_by_text("%", exact=True).first.click()
+    wait_for_app(page)
+    _open_tab(page, "Carte des actions")
+    page.locator(".js-plotly-plot .choroplethmap, .js-plotly-plot canvas").first.wait_for(timeout=20_000)
+    screenshot(page, "cfppa-35-carte")
+    _open_tab(page, "Chiffres cités")
+    page.get_by_text("numéros de ligne ci-dessus", exact=False).first.wait_for()
+    assert page.get_by_text("l.709", exact=False).count() >= 1
+    assert_no_exception(page)
+    screenshot(page, "cfppa-35-chiffres-cites")
+
+
+def test_chart_data_downloads_as_csv_with_bom_and_semicolons(app_url, page):
+    _goto(page, f"{app_url}/cfppa?dep=61")
+    with page.expect_download() as info:
+        page.locator("[data-testid='stDownloadButton'] button:visible").filter(has_text="CSV").first.click()
+    data = open(info.value.path(), "rb").read()
+    assert data.startswith(b"\xef\xbb\xbf") and b";" in data
+    assert "DONNÉES SIMULÉES".lower() in data.decode("utf-8-sig").lower() or \
+        "données simulées" in data.decode("utf-8-sig")
+    assert_no_exception(page)
+
+
+def test_cfppa_page_renders_a_user_file_from_the_input_folder(tmp_path, browser):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _fill_template(cfppa.template_xlsx(), folder / "cfppa_35_2021.xlsx")
+    shutil.copy(FIXTURES / "cnsa" / "cnsa_synthese_2019.csv", folder)
+    db = tmp_path / "user.duckdb"
+    build.build(db, ["35", "61"], input_dir=folder)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    proc, url = start_app(db)
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.errors = errors
+        _goto(page, f"{url}/cfppa?dep=35")
+        assert_no_exception(page)
+        assert page.get_by_text("Données simulées — méthode réelle").count() == 0
+        metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+        assert metrics[0] == f"{nombre(1_330_000.50)} €"  # engaged in 2021, whole euros
+        assert metrics[3] == "2"                          # two actions
+        assert metrics[4] == "22"                         # 14 + 8 participants
+        screenshot(page, "cfppa-35-fichier-utilisateur")
+        _open_tab(page, "Actions")
+        # action A2 has 8 participants: secret at the action level
+        cell = page.get_by_text("Tablettes et démarches en ligne").first
+        cell.wait_for(state="attached")
+        row = cell.get_attribute("id").rsplit("-", 1)[1]
+        participants = page.locator(f"#glide-cell-6-{row}").inner_text()
+        assert participants.strip() not in ("8", "8.0")      # 8 participants: under the threshold
+        assert page.locator("#glide-cell-6-0").inner_text().strip() == "14"
+        screenshot(page, "cfppa-35-fichier-utilisateur-actions")
+        _goto(page, f"{url}/cfppa?dep=61")
+        page.get_by_text("Données simulées — méthode réelle").first.wait_for()
+        assert_no_exception(page)
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
