@@ -1,0 +1,177 @@
+"""Named reads of the fragility tables (see etl/fragilite.py and the README, « Schéma par thème »).
+
+Scores are read as stored for the default age bands and threshold, or recomputed exactly from
+`fragilite_communes_detail` for other band edges / thresholds (bind parameters, never formatted).
+Prevention actions come from the CFPPA tables `actions_prevention` / `actions_prevention_communes`
+through a LEFT JOIN (0 when a commune has none; all 0 when the tables are absent).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from methods import fragilite as method
+from query.db import Database
+
+SCOPES = ("departement", "region", "france")
+
+
+def millesimes(db: Database) -> list[int]:
+    return [r[0] for r in db.rows("SELECT DISTINCT millesime FROM fragilite_communes ORDER BY 1 DESC")]
+
+
+def has_detail(db: Database, millesime: int) -> bool:
+    return bool(db.scalar("SELECT count(*) > 0 FROM fragilite_communes_detail WHERE millesime = ?",
+                          [millesime]))
+
+
+def has_actions(db: Database) -> bool:
+    return db.has_table("actions_prevention_communes") and db.has_table("actions_prevention")
+
+
+def action_years(db: Database) -> list[int]:
+    if not has_actions(db):
+        return []
+    return [r[0] for r in db.rows("SELECT DISTINCT annee FROM actions_prevention WHERE annee IS NOT NULL "
+                                  "ORDER BY 1")]
+
+
+def _scores_cte(db: Database, millesime: int, edges, threshold: int) -> tuple[str, list]:
+    """`scores(code_insee, n_retraites, n_reversion, n_exo_csg, score_moyen, n_fragiles, n_60_plus,
+    source_60_plus, source)` for the millésime, with the requested age edges and threshold."""
+    edges = method.check_edges(edges)
+    default = edges == method.DEFAULT_AGE_EDGES and threshold == method.DEFAULT_SCORE_THRESHOLD
+    if default or not has_detail(db, millesime):
+        return ("""scores AS (SELECT code_insee, n_retraites, n_reversion, n_exo_csg, score_moyen,
+                       CASE WHEN seuil_fragile = ? THEN n_fragiles END AS n_fragiles,
+                       n_60_plus, source_60_plus, source
+                   FROM fragilite_communes WHERE millesime = ?)""", [int(threshold), millesime])
+    # Score of a cell = 1 + Σ (age_min ≥ edge) + 3·réversion + 4·CSG, edges bound as parameters.
+    score = ("(1 + (age_min >= ?)::INTEGER + (age_min >= ?)::INTEGER + (age_min >= ?)::INTEGER"
+             f" + {method.POINTS_REVERSION} * reversion::INTEGER + {method.POINTS_EXO_CSG} * exo_csg::INTEGER)")
+    sql = f"""scores AS (
+        SELECT d.code_insee, sum(d.n_retraites) AS n_retraites,
+               sum(d.n_retraites) FILTER (WHERE d.reversion) AS n_reversion,
+               sum(d.n_retraites) FILTER (WHERE d.exo_csg) AS n_exo_csg,
+               sum(d.n_retraites * {score}) / sum(d.n_retraites) AS score_moyen,
+               coalesce(sum(d.n_retraites) FILTER (WHERE {score} >= ?), 0) AS n_fragiles,
+               any_value(f.n_60_plus) AS n_60_plus, any_value(f.source_60_plus) AS source_60_plus,
+               any_value(d.source) AS source
+        FROM fragilite_communes_detail d
+        JOIN fragilite_communes f ON f.code_insee = d.code_insee AND f.millesime = d.millesime
+        WHERE d.millesime = ? GROUP BY d.code_insee)"""
+    return sql, [*edges, *edges, int(threshold), millesime]
+
+
+def _actions_cte(db: Database, years: tuple[int, int] | None) -> tuple[str, list]:
+    if not has_actions(db):
+        return "actions AS (SELECT NULL::TEXT AS code_insee, 0 AS n_actions WHERE FALSE)", []
+    lo, hi = years if years else (None, None)
+    return ("""actions AS (
+        SELECT ac.code_insee, count(DISTINCT ac.action_id) AS n_actions
+        FROM actions_prevention_communes ac JOIN actions_prevention a USING (action_id)
+        WHERE (CAST(? AS INTEGER) IS NULL OR a.annee >= ?) AND (CAST(? AS INTEGER) IS NULL OR a.annee <= ?)
+        GROUP BY ac.code_insee)""", [lo, lo, hi, hi])
+
+
+def communes(db: Database, millesime: int, edges=method.DEFAULT_AGE_EDGES,
+             threshold: int = method.DEFAULT_SCORE_THRESHOLD, scope: str = "departement",
+             code: str | None = None, action_years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Every commune of the scope (a département, a région, or France when code is None) with its
+    fragility counts, score and number of prevention actions; communes without data are kept
+    (NULL counts) so the map shows them as « pas de données »."""
+    if scope not in SCOPES:
+        raise ValueError(scope)
+    scores, p1 = _scores_cte(db, millesime, edges, threshold)
+    actions, p2 = _actions_cte(db, action_years)
+    column = {"departement": "c.code_departement", "region": "c.code_region", "france": "NULL"}[scope]
+    sql = f"""WITH {scores}, {actions}
+        SELECT c.code_insee, c.nom, c.code_departement, c.code_region, c.siren_epci,
+               e.nom AS nom_epci, e.nature AS nature_epci, c.population,
+               s.n_retraites, s.n_reversion, s.n_exo_csg, s.score_moyen, s.n_fragiles,
+               s.n_60_plus, s.source_60_plus, coalesce(a.n_actions, 0) AS n_actions, s.source
+        FROM communes c LEFT JOIN epci e ON e.siren = c.siren_epci
+        LEFT JOIN scores s USING (code_insee) LEFT JOIN actions a USING (code_insee)
+        WHERE CAST(? AS TEXT) IS NULL OR {column} = ?
+        ORDER BY c.code_insee"""
+    return db.frame(sql, [*p1, *p2, code, code])
+
+
+def epci(db: Database, millesime: int, edges=method.DEFAULT_AGE_EDGES,
+         threshold: int = method.DEFAULT_SCORE_THRESHOLD, scope: str = "departement",
+         code: str | None = None, action_years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """EPCI sums of their communes (all member communes, whatever their département): retirees,
+    markers, mean score weighted by retirees, people aged 60+, distinct prevention actions.
+    Scope: EPCI touching a département, EPCI whose main département is in a région, or France."""
+    if scope not in SCOPES:
+        raise ValueError(scope)
+    scores, p1 = _scores_cte(db, millesime, edges, threshold)
+    actions, p2 = _actions_cte(db, action_years)
+    if has_actions(db):
+        epci_actions = """, epci_actions AS (
+            SELECT c.siren_epci, count(DISTINCT ac.action_id) AS n_actions
+            FROM actions_prevention_communes ac JOIN actions_prevention a USING (action_id)
+            JOIN communes c USING (code_insee)
+            WHERE (CAST(? AS INTEGER) IS NULL OR a.annee >= ?) AND (CAST(? AS INTEGER) IS NULL OR a.annee <= ?)
+            GROUP BY c.siren_epci)"""
+        p3 = p2
+    else:
+        epci_actions = ", epci_actions AS (SELECT NULL::TEXT AS siren_epci, 0 AS n_actions WHERE FALSE)"
+        p3 = []
+    where = {
+        "departement": "e.siren IN (SELECT siren FROM epci_departements WHERE code_departement = ?)",
+        "region": "d.code_region = ?",
+        "france": "CAST(? AS TEXT) IS NULL",
+    }[scope]
+    sql = f"""WITH {scores}, {actions}{epci_actions},
+        sums AS (
+            SELECT c.siren_epci, count(*) AS n_communes, sum(s.n_retraites) AS n_retraites,
+                   sum(s.n_reversion) AS n_reversion, sum(s.n_exo_csg) AS n_exo_csg,
+                   sum(s.score_moyen * s.n_retraites) FILTER (WHERE s.score_moyen IS NOT NULL)
+                     / sum(s.n_retraites) FILTER (WHERE s.score_moyen IS NOT NULL) AS score_moyen,
+                   CASE WHEN count(s.n_fragiles) = count(s.code_insee) THEN sum(s.n_fragiles) END AS n_fragiles,
+                   CASE WHEN count(s.n_60_plus) = count(*) THEN sum(s.n_60_plus) END AS n_60_plus,
+                   string_agg(DISTINCT s.source_60_plus, ',') AS source_60_plus,
+                   string_agg(DISTINCT s.source, ',') AS source
+            FROM communes c LEFT JOIN scores s USING (code_insee)
+            WHERE c.siren_epci IS NOT NULL GROUP BY c.siren_epci)
+        SELECT e.siren AS siren_epci, e.nom, e.nature AS nature_epci, e.code_departement,
+               d.code_region, e.population, s.n_communes, s.n_retraites, s.n_reversion, s.n_exo_csg,
+               s.score_moyen, s.n_fragiles, s.n_60_plus, s.source_60_plus,
+               coalesce(a.n_actions, 0) AS n_actions, s.source
+        FROM epci e JOIN departements d ON d.code = e.code_departement
+        LEFT JOIN sums s ON s.siren_epci = e.siren
+        LEFT JOIN epci_actions a ON a.siren_epci = e.siren
+        WHERE {where} ORDER BY e.siren"""
+    return db.frame(sql, [*p1, *p2, *p3, code])
+
+
+def departements(db: Database, millesime: int) -> pd.DataFrame:
+    """Stored département scores (default parameters), with names."""
+    return db.frame(
+        """SELECT f.code_departement, d.nom, f.n_retraites, f.score_moyen, f.n_fragiles, f.n_60_plus
+           FROM fragilite_departements f JOIN departements d ON d.code = f.code_departement
+           WHERE f.millesime = ? ORDER BY f.score_moyen""", [millesime])
+
+
+def references(db: Database) -> pd.DataFrame:
+    return db.frame(
+        """SELECT r.indicateur, r.perimetre, r.valeur_min, r.valeur_max, r.valeur_texte, r.source_line,
+                  s.name AS source_nom, s.reference
+           FROM fragilite_references r JOIN sources s USING (source) ORDER BY r.source_line""")
+
+
+def sources(db: Database) -> pd.DataFrame:
+    """The sources feeding the page (fragility tables, and the prevention actions when loaded)."""
+    return db.frame(
+        """SELECT source, name, publisher, vintage, nature, reference FROM sources
+           WHERE source LIKE 'fragilite%' OR source = 'igas-2020-098r-fragilite'
+              OR source IN (SELECT DISTINCT source FROM fragilite_communes)
+           ORDER BY nature, source""")
+
+
+def action_sources(db: Database) -> pd.DataFrame:
+    if not has_actions(db):
+        return pd.DataFrame(columns=["source", "name", "vintage", "nature"])
+    return db.frame("""SELECT source, name, vintage, nature FROM sources
+                       WHERE source IN (SELECT DISTINCT source FROM actions_prevention)""")
