@@ -1,0 +1,273 @@
+"""CTG coverage page: cached reads (keyed by the build version), URL state, figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from methods import ctg as method
+from query import ctg as q
+from ui import data
+from ui.format import PLOTLY_SEPARATORS, date as fdate, nombre
+from ui.maps import _bounds
+
+#: The slider starts when CTG replaced CEJ (« à partir de 2017 », l.1053) and runs past the end of
+#: the 4-year conventions so that expiries show.
+SLIDER_START = dt.date(2017, 1, 31)
+SLIDER_END = dt.date(2025, 12, 31)
+#: Default date: the report's reference date (« au 31 décembre 2020 », l.2561, l.4552).
+DEFAULT_DATE = dt.date(2020, 12, 31)
+DEFAULT_INSTRUMENTS = ("CTG",)
+
+
+# -- cached reads ---------------------------------------------------------------------------------
+
+@st.cache_data(show_spinner=False)
+def conventions(version: str, departement: str | None) -> pd.DataFrame:
+    return q.conventions(data.database(), departement)
+
+
+@st.cache_data(show_spinner=False)
+def perimetre(version: str, departement: str | None) -> pd.DataFrame:
+    return q.perimetre(data.database(), departement)
+
+
+@st.cache_data(show_spinner=False)
+def communes(version: str, departement: str | None) -> pd.DataFrame:
+    return q.communes_population(data.database(), departement)
+
+
+@st.cache_data(show_spinner=False)
+def chiffres(version: str) -> pd.DataFrame:
+    return q.chiffres_cites(data.database())
+
+
+@st.cache_data(show_spinner=False)
+def priorites(version: str, departement: str) -> pd.DataFrame:
+    return q.priorites(data.database(), departement)
+
+
+@st.cache_data(show_spinner=False)
+def fragilite(version: str, departement: str) -> pd.DataFrame | None:
+    return q.fragilite_epci(data.database(), departement)
+
+
+@st.cache_data(show_spinner=False)
+def chevauchements(version: str, departement: str) -> pd.DataFrame:
+    return q.chevauchements(data.database(), departement)
+
+
+@st.cache_data(show_spinner=False)
+def restriction(version: str) -> str:
+    return q.build_restriction(data.database())
+
+
+@st.cache_data(show_spinner=False)
+def curve(version: str, departement: str, instruments: tuple[str, ...], statuts: tuple[str, ...],
+          start: dt.date, end: dt.date) -> pd.DataFrame:
+    return method.compute_coverage_curve(
+        communes(version, departement), conventions(version, departement), perimetre(version, departement),
+        method.month_ends(start, end), instruments, "departement", statuts)
+
+
+@st.cache_data(show_spinner=False)
+def coverage_levels(version: str, departement: str, epci: str | None, date: dt.date,
+                    instruments: tuple[str, ...], statuts: tuple[str, ...]) -> pd.DataFrame:
+    """Coverage of the EPCI (if chosen), the département, its région and the whole base."""
+    every = communes(version, None)
+    conv, per = conventions(version, None), perimetre(version, None)
+    region = every.loc[every["code_departement"] == departement, "code_region"].iloc[0]
+    rows = []
+    if epci:
+        epci_communes = every.loc[every["siren_epci"] == epci]
+        r = method.compute_coverage(epci_communes, conv, per, date, instruments, "epci", statuts)
+        rows.append(("EPCI", epci_communes["nom_epci"].iloc[0], r))
+    for label, subset, level in (("Département", every.loc[every["code_departement"] == departement], "departement"),
+                                 ("Région", every.loc[every["code_region"] == region], "region")):
+        rows.append((label, None, method.compute_coverage(subset, conv, per, date, instruments, level, statuts)))
+    rows.append(("France", None, method.compute_coverage(every, conv, per, date, instruments, "france", statuts)))
+    from query import territoires
+    dep_names = territoires.departements(data.database()).set_index("code")["nom"]
+    region_names = territoires.regions(data.database()).set_index("code")["nom"]
+    rows = [(label, name if name else dep_names.get(frame.iloc[0]["code"]) if label == "Département"
+             else region_names.get(frame.iloc[0]["code"]) if label == "Région" else name, frame)
+            for label, name, frame in rows]
+    out = []
+    for label, name, frame in rows:
+        r = frame.iloc[0]
+        out.append({"niveau": label, "code": r["code"], "territoire": name, "population": r["population"],
+                    "population_couverte": r["population_couverte"], "taux": r["taux"],
+                    "nb_communes": r["nb_communes"], "nb_communes_couvertes": r["nb_communes_couvertes"]})
+    return pd.DataFrame(out)
+
+
+def template_csv() -> bytes:
+    from etl import ctg as registry
+    return registry.template_csv()
+
+
+def template_xlsx() -> bytes:
+    from etl import ctg as registry
+    return registry.template_xlsx()
+
+
+# -- URL state ------------------------------------------------------------------------------------
+
+def _parse_date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text))
+    except (TypeError, ValueError):
+        return None
+
+
+def sync_from_url(options: list[dt.date]) -> None:
+    """Initialise the date and instruments from `?date=2020-12-31&instr=CTG,charte_msa_familles`
+    (validated: an unknown value falls back to the default). A date is snapped to its month end."""
+    raw = st.query_params.get("date")
+    if "ctg_date" not in st.session_state or (raw is not None and raw != st.session_state.get("_ctg_date_url")):
+        wanted = _parse_date(raw) or DEFAULT_DATE
+        later = [o for o in options if o >= wanted]
+        st.session_state["ctg_date"] = later[0] if later else options[-1]
+        st.session_state["_ctg_date_url"] = raw
+    raw_instr = st.query_params.get("instr")
+    if "ctg_instr" not in st.session_state or (raw_instr is not None
+                                               and raw_instr != st.session_state.get("_ctg_instr_url")):
+        chosen = [i for i in (raw_instr or "").split(",") if i in method.INSTRUMENTS]
+        st.session_state["ctg_instr"] = chosen or list(DEFAULT_INSTRUMENTS)
+        st.session_state["_ctg_instr_url"] = raw_instr
+
+
+def write_url(date: dt.date, instruments: list[str]) -> None:
+    st.query_params["date"] = date.isoformat()
+    st.query_params["instr"] = ",".join(instruments)
+    st.session_state["_ctg_date_url"] = date.isoformat()
+    st.session_state["_ctg_instr_url"] = ",".join(instruments)
+
+
+def slider_options(conv: pd.DataFrame) -> list[dt.date]:
+    counted = conv.loc[conv["statut"].isin(method.COUNTED_STATUTS) & conv["instrument"].ne("autre")]
+    start = min([SLIDER_START, *pd.to_datetime(counted["date_debut"]).dropna().dt.date])
+    end = max([SLIDER_END, *pd.to_datetime(counted["date_fin"]).dropna().dt.date])
+    return [d.date() for d in method.month_ends(start, end)]
+
+
+_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+
+
+def month_label(value: dt.date) -> str:
+    return f"{_MONTHS[value.month - 1]} {value.year}"
+
+
+# -- figures --------------------------------------------------------------------------------------
+
+def _map_view(geojson: dict) -> tuple[dict, float]:
+    import math
+    minx, miny, maxx, maxy = _bounds(geojson)
+    span = max(maxx - minx, (maxy - miny) * 1.4, 1e-3)
+    return {"lon": (minx + maxx) / 2, "lat": (miny + maxy) / 2}, max(0.0, min(11.0, 9.2 - 1.44 * math.log2(span)))
+
+
+def year_colours(years: list[str]) -> dict[str, str]:
+    """Signature years on a colour-blind-safe sequential scale (older = darker), grey for none."""
+    shades = px.colors.sample_colorscale("YlGnBu", [0.95 - 0.7 * i / max(1, len(years) - 1) for i in range(len(years))])
+    return {**dict(zip(years, shades)), "Non couvert": method.CATEGORIES["Aucune"]}
+
+
+def coverage_map(frame: pd.DataFrame, geojson: dict, key: str, colour: str, colours: dict[str, str],
+                 hover: dict, label: str) -> go.Figure:
+    center, zoom = _map_view(geojson)
+    fig = px.choropleth_map(
+        frame, geojson=geojson, locations=key, featureidkey="id", color=colour,
+        color_discrete_map=colours, category_orders={colour: list(colours)}, hover_name="nom",
+        hover_data=hover, labels={colour: label}, map_style="white-bg", opacity=0.9,
+        center=center, zoom=zoom, height=600)
+    fig.update_traces(marker_line_width=0.5, marker_line_color="#4a4a4a")
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, separators=PLOTLY_SEPARATORS,
+                      legend={"title": label, "yanchor": "top", "y": 0.99, "x": 0.01,
+                              "bgcolor": "rgba(255,255,255,0.85)"})
+    return fig
+
+
+#: Marker per nature of a quoted figure.
+_MARKERS = {"réalisé": ("circle", "Taux publié (réalisé)"), "objectif": ("diamond-open", "Objectif"),
+            "projection": ("triangle-up-open", "Projection")}
+
+
+def curve_figure(curve_frame: pd.DataFrame, quoted: pd.DataFrame, date: dt.date, departement_nom: str,
+                 instruments_label: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=curve_frame["date"], y=curve_frame["taux"] * 100, mode="lines", line={"color": "#0072B2", "width": 3},
+        name=f"Taux calculé sur le registre ({instruments_label})",
+        hovertemplate="%{x|%d/%m/%Y} : %{y:.1f} %<extra>calculé</extra>"))
+    palette = {"réalisé": "#D55E00", "objectif": "#009E73", "projection": "#CC79A7"}
+    for nature, (symbol, label) in _MARKERS.items():
+        rows = quoted.loc[quoted["nature"] == nature]
+        if rows.empty:
+            continue
+        text = rows["territoire"] + " — " + rows["valeur_imprimee"] + " (" + rows["periode"] + ", l." \
+            + rows["source_line"].astype(str) + ")"
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(rows["date_reference"]), y=rows["valeur"], mode="markers+text", name=label,
+            marker={"symbol": symbol, "size": 13, "color": palette[nature], "line": {"width": 2}},
+            text=rows["valeur_imprimee"], textposition="middle right", textfont={"size": 11},
+            hovertext=text, hovertemplate="%{hovertext}<extra></extra>"))
+    fig.add_vline(x=pd.Timestamp(date).timestamp() * 1000, line_dash="dot", line_color="#444",
+                  annotation_text=f"au {fdate(date)}", annotation_position="top left")
+    fig.update_layout(
+        height=460, separators=PLOTLY_SEPARATORS, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis={"title": f"Population couverte — {departement_nom} (%)", "range": [0, 105], "ticksuffix": " %"},
+        xaxis={"title": None}, legend={"orientation": "h", "y": -0.12}, hovermode="closest")
+    return fig
+
+
+_INSTRUMENT_COLOURS = {"CTG": "#0072B2", "charte_msa_familles": "#E69F00", "charte_msa_aines": "#D55E00",
+                       "CEJ": "#F0E442", "autre": "#999999"}
+
+
+def gantt_figure(conv: pd.DataFrame, date: dt.date, horizon: dt.date) -> go.Figure:
+    """One bar per dated convention, from start to end; an unknown end runs to `horizon`, hatched."""
+    frame = conv.loc[pd.to_datetime(conv["date_debut"]).notna()].copy()
+    frame["debut"] = pd.to_datetime(frame["date_debut"])
+    frame["fin_connue"] = pd.to_datetime(frame["date_fin"]).notna()
+    frame["fin"] = pd.to_datetime(frame["date_fin"]).fillna(pd.Timestamp(horizon))
+    frame["instrument_label"] = frame["instrument"].map(method.SHORT_LABELS)
+    frame["échéance"] = [fdate(f) if known else "inconnue" for f, known in zip(frame["fin"], frame["fin_connue"])]
+    frame["statut_label"] = frame["statut"].map(method.STATUTS)
+    frame["ligne"] = frame["source_line"].map(lambda v: "" if pd.isna(v) else f"l.{int(v)}")
+    frame = frame.sort_values(["debut", "intitule"])
+    fig = px.timeline(
+        frame, x_start="debut", x_end="fin", y="intitule", color="instrument",
+        color_discrete_map=_INSTRUMENT_COLOURS, pattern_shape="fin_connue",
+        pattern_shape_map={True: "", False: "/"},
+        hover_data={"instrument": False, "instrument_label": True, "statut_label": True, "échéance": True,
+                    "population": ":,.0f", "ligne": True, "fin_connue": False, "debut": "|%d/%m/%Y",
+                    "fin": False, "intitule": False},
+        labels={"instrument_label": "Instrument", "statut_label": "Statut", "population": "Population",
+                "ligne": "Source", "debut": "Début", "instrument": "Instrument", "fin_connue": "Échéance connue"},
+        height=max(260, 34 * len(frame) + 120))
+    fig.for_each_trace(lambda t: t.update(name=_trace_name(t.name)))
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.add_vline(x=pd.Timestamp(date).timestamp() * 1000, line_dash="dot", line_color="#444",
+                  annotation_text=f"au {fdate(date)}", annotation_position="top right")
+    fig.update_layout(separators=PLOTLY_SEPARATORS, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      legend={"orientation": "h", "y": -0.15, "title": None}, xaxis={"title": None})
+    return fig
+
+
+def _trace_name(name: str) -> str:
+    instrument, _, known = name.partition(", ")
+    label = method.SHORT_LABELS.get(instrument, instrument)
+    return label if known in ("True", "") else f"{label} (échéance inconnue)"
+
+
+def source_caption(names: list[str]) -> str:
+    return "Source : " + " ; ".join(dict.fromkeys(n for n in names if n))
+
+
+def people(value) -> str:
+    return nombre(value)
