@@ -30,12 +30,18 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="mesures de performance (imprime des chiffres)")
     bench.add_argument("what", help="ce qui est mesuré : module etl/bench_<what>.py (reference, …)")
     bench.add_argument("options", nargs=argparse.REMAINDER, help="options du banc de mesure")
+    # -- download (etl/download.py) --
+    from etl import download
+    download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE (sommes de contrôle)"))
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console(stderr=True)
+    if args.command == "download":  # etl/download.py
+        from etl import download
+        return download.main(args, log=console.print)
     if args.command == "bench":
         import importlib
         try:

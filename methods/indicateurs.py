@@ -1,0 +1,197 @@
+"""Socio-economic indicators: the SDAASP "cumul d'indicateurs défavorables", the CNAF "priorité
+petite enfance" rule, and the aggregation of commune counts to EPCI / département / région / France.
+
+Pure functions on pandas frames (aggregation runs as DuckDB SQL on the frames, no row loops).
+Source of the methods: rapport IGAS 2020-098R (seed `004_…`), Tableau 1 l.4215-4246 (cumul, Orne
+SDAASP) and l.2244-2251 / 4186-4192 (CNAF priority rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+#: Direction of an indicator: a higher value is worse, or a lower value is worse.
+HAUSSE_DEFAVORABLE = "hausse_defavorable"
+BAISSE_DEFAVORABLE = "baisse_defavorable"
+SENS = (HAUSSE_DEFAVORABLE, BAISSE_DEFAVORABLE)
+
+#: The seven indicators of Tableau 1 (SDAASP de l'Orne, rapport l.4218), in the printed order.
+TABLEAU1 = (
+    "variation_population",     # lower is worse
+    "indice_vieillissement",    # higher is worse
+    "revenu_median_uc",         # lower is worse
+    "taux_pauvrete",            # higher is worse
+    "taux_chomage",             # higher is worse
+    "part_emploi_precaire",     # higher is worse
+    "part_ouvriers",            # higher is worse
+)
+
+#: Reference territories the cumul may be computed against (code_geo, niveau). The SDAASP uses
+#: France métropolitaine (rapport l.4220): it is the default.
+REFERENCE_FRANCE_METRO = ("FRM", "france")
+
+#: CNAF rule: a commune or EPCI is a priority for early childhood when its childcare coverage is
+#: below 54 places per 100 children under 3 (rapport l.2244 and l.4186: « inférieur à 54 places
+#: pour 100 enfants (accueil individuel et collectif) »). The report calls it the national average,
+#: while giving 58/100 elsewhere (l.910, 2916): hence a parameter.
+SEUIL_COUVERTURE_PETITE_ENFANCE = 54.0
+
+#: How a value is computed from its numerator and denominator; `non_agregeable` values (medians,
+#: poverty rates) come only from the publisher's own level and are never derived from communes.
+CALCULS = ("ratio_pct", "ratio_x100", "ratio", "taux_annuel_moyen", "somme", "non_agregeable")
+
+
+def value_from_counts(numerateur, denominateur, calcul: str, annees=None):
+    """Indicator value from (summed) numerator and denominator, vectorised.
+
+    `ratio_pct` and `ratio_x100`: 100 × num / den (a share in %, an index such as the ageing index);
+    `ratio`: num / den (€ per inhabitant…); `taux_annuel_moyen`: ((num / den)^(1/years) − 1) × 100,
+    the mean annual change between the population of the start year (den) and of the end year (num);
+    `somme`: the count itself. A zero or missing denominator gives NaN.
+    """
+    num = pd.to_numeric(pd.Series(numerateur), errors="coerce").astype(float)
+    den = pd.to_numeric(pd.Series(denominateur), errors="coerce").astype(float).replace(0.0, np.nan)
+    if calcul in ("ratio_pct", "ratio_x100"):
+        out = 100.0 * num / den
+    elif calcul == "ratio":
+        out = num / den
+    elif calcul == "taux_annuel_moyen":
+        years = pd.to_numeric(pd.Series(annees), errors="coerce").astype(float)
+        years = years.reindex(num.index) if len(years) == len(num) else pd.Series(
+            float(years.iloc[0]), index=num.index)
+        out = ((num / den) ** (1.0 / years.replace(0.0, np.nan)) - 1.0) * 100.0
+    elif calcul == "somme":
+        out = num
+    else:
+        raise ValueError(f"calcul {calcul!r} : valeur non dérivable de numérateur/dénominateur")
+    return out.to_numpy()
+
+
+def aggregate_counts(counts: pd.DataFrame, membership: pd.DataFrame) -> pd.DataFrame:
+    """Sum commune numerators and denominators into parent territories.
+
+    `counts`: code_geo, indicateur, millesime, numerateur, denominateur (one row per commune and
+    indicator; `annee_debut` optional). `membership`: code_geo (commune), code_parent, niveau.
+    Returns code_geo (the parent), niveau, indicateur, millesime, annee_debut, numerateur,
+    denominateur, nb_communes. Rates are then recomputed with `value_from_counts`: summing counts,
+    never averaging rates, is what makes an EPCI rate equal to the ratio of its summed parts.
+    """
+    if "annee_debut" not in counts:
+        counts = counts.assign(annee_debut=pd.NA)
+    con = duckdb.connect()
+    try:
+        con.register("counts", counts[["code_geo", "indicateur", "millesime", "annee_debut",
+                                       "numerateur", "denominateur"]])
+        con.register("membership", membership[["code_geo", "code_parent", "niveau"]])
+        return con.execute("""
+            SELECT m.code_parent AS code_geo, m.niveau, c.indicateur, c.millesime,
+                   max(c.annee_debut) AS annee_debut,
+                   sum(c.numerateur)::DOUBLE AS numerateur, sum(c.denominateur)::DOUBLE AS denominateur,
+                   count(*) AS nb_communes
+            FROM counts c JOIN membership m USING (code_geo)
+            WHERE c.numerateur IS NOT NULL
+            GROUP BY ALL ORDER BY 1, 3""").df()
+    finally:
+        con.close()
+
+
+def is_unfavourable(valeur, reference, sens: str, decimales: int | None = None):
+    """Strictly worse than the reference in the indicator's direction; ties are not unfavourable.
+
+    Values are compared at the published precision (`decimales`) when given: two rates printed
+    14,9 % are equal (CC Andaine-Passais vs France métropolitaine, rapport l.4222). NaN when either
+    side is missing.
+    """
+    v = pd.to_numeric(pd.Series(valeur), errors="coerce").astype(float)
+    r = pd.to_numeric(pd.Series(reference), errors="coerce").astype(float)
+    if len(r) == 1 and len(v) != 1:
+        r = pd.Series(float(r.iloc[0]), index=v.index)
+    if decimales is not None:
+        v, r = v.round(decimales), r.round(decimales)
+    if sens == HAUSSE_DEFAVORABLE:
+        out = v.to_numpy() > r.to_numpy()
+    elif sens == BAISSE_DEFAVORABLE:
+        out = v.to_numpy() < r.to_numpy()
+    else:
+        raise ValueError(f"sens {sens!r} inconnu (attendu : {SENS})")
+    out = out.astype(float)
+    out[np.isnan(v.to_numpy()) | np.isnan(r.to_numpy())] = np.nan
+    return out
+
+
+def compute_cumul(values: pd.DataFrame, reference: pd.Series, catalogue: pd.DataFrame,
+                  indicateurs: tuple[str, ...] | list[str] = TABLEAU1) -> pd.DataFrame:
+    """Cumul d'indicateurs défavorables (SDAASP de l'Orne, Tableau 1, rapport l.4218-4240).
+
+    `values`: code_geo, indicateur, valeur (one millésime). `reference`: valeur indexed by indicateur
+    (France métropolitaine by default, or a région / département). `catalogue`: indicateur, sens,
+    decimales. Returns one row per territory: `cumul` (unfavourable count), `nb_compares`
+    (indicators with both a value and a reference value), and one 0/1 column `defav_<indicateur>`.
+    """
+    indicateurs = list(indicateurs)
+    cat = catalogue.set_index("indicateur")
+    wide = values[values["indicateur"].isin(indicateurs)].pivot_table(
+        index="code_geo", columns="indicateur", values="valeur", aggfunc="first")
+    out = pd.DataFrame(index=wide.index)
+    for ind in indicateurs:
+        column = wide[ind] if ind in wide else pd.Series(np.nan, index=wide.index)
+        decimales = cat.at[ind, "decimales"] if "decimales" in cat and ind in cat.index else None
+        decimales = None if decimales is None or pd.isna(decimales) else int(decimales)
+        out[f"defav_{ind}"] = is_unfavourable(column, reference.get(ind, np.nan),
+                                              cat.at[ind, "sens"], decimales)
+    flags = out[[f"defav_{i}" for i in indicateurs]]
+    out["cumul"] = flags.sum(axis=1, min_count=1).astype("Int64")
+    out["nb_compares"] = flags.notna().sum(axis=1).astype(int)
+    return out.reset_index()
+
+
+def rank_within(cumul: pd.DataFrame, column: str = "cumul") -> pd.Series:
+    """Rank by cumul, most unfavourable first; ties share the best rank (1, 1, 3…)."""
+    return cumul[column].rank(ascending=False, method="min").astype("Int64")
+
+
+@dataclass(frozen=True)
+class PrioritePetiteEnfance:
+    couverture: float | None
+    potentiel_financier: float | None
+    potentiel_financier_national: float | None
+    revenu_moyen: float | None
+    revenu_moyen_national: float | None
+    seuil: float
+
+    @property
+    def criteres(self) -> dict[str, bool | None]:
+        """Each CNAF criterion: True met, False not met, None unknown (value missing)."""
+        def below(a, b):
+            return None if a is None or b is None or pd.isna(a) or pd.isna(b) else bool(a < b)
+        return {
+            "couverture": below(self.couverture, self.seuil),
+            "potentiel_financier": below(self.potentiel_financier, self.potentiel_financier_national),
+            "revenu_moyen": below(self.revenu_moyen, self.revenu_moyen_national),
+        }
+
+    @property
+    def prioritaire(self) -> bool | None:
+        """Priority when all three criteria hold (rapport l.2251 / 4192 « l'agrégation des trois
+        critères »); False as soon as one fails; None while one is unknown and none fails."""
+        values = list(self.criteres.values())
+        if any(v is False for v in values):
+            return False
+        if any(v is None for v in values):
+            return None
+        return True
+
+
+def compute_priorite_petite_enfance(couverture, potentiel_financier, potentiel_financier_national,
+                                    revenu_moyen, revenu_moyen_national,
+                                    seuil: float = SEUIL_COUVERTURE_PETITE_ENFANCE
+                                    ) -> PrioritePetiteEnfance:
+    """CNAF « territoire prioritaire petite enfance » (rapport l.2244-2251, 4186-4192): coverage below
+    `seuil` places per 100 children, financial potential per inhabitant below the national one, and
+    average declared net income per tax household below the national one."""
+    return PrioritePetiteEnfance(couverture, potentiel_financier, potentiel_financier_national,
+                                 revenu_moyen, revenu_moyen_national, seuil)

@@ -1,0 +1,174 @@
+"""Named reads of the INSEE indicators, and the SDAASP cumul computed for the EPCI of a département.
+
+Datasets (`jeu`): 'sdaasp' = Tableau 1 of the report (quoted, 2015), 'insee' = official files loaded
+from the input folder. Codes reach SQL only as parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from methods import indicateurs as method
+from methods.secret import SECRET_THRESHOLD, mask
+from query.db import Database
+
+JEU_LABELS = {"sdaasp": "Tableau 1 du SDAASP de l'Orne (cité par le rapport IGAS)",
+              "insee": "Fichiers officiels INSEE chargés"}
+
+
+@dataclass(frozen=True)
+class Reference:
+    code_geo: str
+    niveau: str
+    libelle: str
+
+
+def has_tables(db: Database) -> bool:
+    return "indicateurs" in db.tables()
+
+
+def catalogue(db: Database) -> pd.DataFrame:
+    return db.frame("SELECT indicateur, libelle, unite, sens, decimales, calcul, fichier, definition, "
+                    "rang_tableau1, source FROM indicateurs_catalogue ORDER BY rang_tableau1 NULLS LAST, indicateur")
+
+
+def jeux(db: Database, departement: str) -> pd.DataFrame:
+    """Datasets with EPCI values for the département: jeu, millesime, nb_epci, sources, most recent first
+    (official files before the quoted table for the same year)."""
+    return db.frame(
+        """SELECT i.jeu, i.millesime, count(DISTINCT i.code_geo) AS nb_epci,
+                  string_agg(DISTINCT s.name, ' ; ') AS sources, string_agg(DISTINCT s.nature, ',') AS natures
+           FROM indicateurs i JOIN sources s USING (source)
+           WHERE i.niveau = 'epci'
+             AND i.code_geo IN (SELECT siren FROM epci_departements WHERE code_departement = ?)
+           GROUP BY i.jeu, i.millesime ORDER BY i.millesime DESC, i.jeu = 'sdaasp'""", [departement])
+
+
+def references(db: Database, departement: str, jeu: str, millesime: int) -> list[Reference]:
+    """Reference territories with values in this dataset: France métropolitaine, the région, the
+    département (in that order, the first is the SDAASP's choice)."""
+    rows = db.rows(
+        """SELECT DISTINCT i.code_geo, i.niveau,
+                  CASE i.niveau WHEN 'france' THEN CASE i.code_geo WHEN 'FRM' THEN 'France métropolitaine'
+                                                                   ELSE 'France' END
+                                WHEN 'region' THEN r.nom ELSE d.nom END AS libelle,
+                  CASE i.niveau WHEN 'france' THEN 0 WHEN 'region' THEN 1 ELSE 2 END AS ordre
+           FROM indicateurs i
+           LEFT JOIN regions r ON i.niveau = 'region' AND r.code = i.code_geo
+           LEFT JOIN departements d ON i.niveau = 'departement' AND d.code = i.code_geo
+           WHERE i.jeu = ? AND i.millesime = ?
+             AND ((i.niveau = 'france' AND i.code_geo IN ('FRM', 'FR'))
+               OR (i.niveau = 'region' AND i.code_geo = (SELECT code_region FROM departements WHERE code = ?))
+               OR (i.niveau = 'departement' AND i.code_geo = ?))
+           ORDER BY ordre, i.code_geo DESC""", [jeu, millesime, departement, departement])
+    return [Reference(r[0], r[1], r[2] or r[0]) for r in rows]
+
+
+def reference_values(db: Database, reference: Reference, jeu: str, millesime: int) -> pd.Series:
+    frame = db.frame("SELECT indicateur, valeur FROM indicateurs WHERE code_geo = ? AND niveau = ? "
+                     "AND jeu = ? AND millesime = ?", [reference.code_geo, reference.niveau, jeu, millesime])
+    return frame.set_index("indicateur")["valeur"]
+
+
+def epci_values(db: Database, departement: str, jeu: str, millesime: int) -> pd.DataFrame:
+    """Long values of every EPCI touching the département: code_geo, nom, indicateur, valeur, source."""
+    return db.frame(
+        """SELECT i.code_geo, e.nom, e.nature, i.libelle_geo, i.indicateur, i.valeur, i.numerateur,
+                  i.denominateur, i.source, i.perimetre, i.ligne_source
+           FROM indicateurs i JOIN epci e ON e.siren = i.code_geo
+           WHERE i.niveau = 'epci' AND i.jeu = ? AND i.millesime = ?
+             AND i.code_geo IN (SELECT siren FROM epci_departements WHERE code_departement = ?)
+           ORDER BY e.nom, i.indicateur""", [jeu, millesime, departement])
+
+
+def available_indicators(db: Database, departement: str, jeu: str, millesime: int) -> list[str]:
+    """Indicators with at least one EPCI value and a France/région/département value in the dataset."""
+    return [r[0] for r in db.rows(
+        """SELECT i.indicateur FROM indicateurs i JOIN indicateurs_catalogue c USING (indicateur)
+           WHERE i.jeu = ? AND i.millesime = ? AND i.niveau = 'epci' AND i.valeur IS NOT NULL
+             AND i.code_geo IN (SELECT siren FROM epci_departements WHERE code_departement = ?)
+           GROUP BY i.indicateur, c.rang_tableau1 ORDER BY c.rang_tableau1 NULLS LAST, i.indicateur""",
+        [jeu, millesime, departement])]
+
+
+def tableau_epci(db: Database, departement: str, jeu: str, millesime: int, reference: Reference,
+                 indicateurs: tuple[str, ...] = method.TABLEAU1) -> pd.DataFrame:
+    """One row per EPCI: the indicator values (wide), the cumul against `reference`, its rank in the
+    département, the printed cumul where the report gives one, and one `defav_*` flag per indicator."""
+    values = epci_values(db, departement, jeu, millesime)
+    if values.empty:
+        return pd.DataFrame()
+    cat = catalogue(db)
+    ref = reference_values(db, reference, jeu, millesime)
+    cumul = method.compute_cumul(values, ref, cat, indicateurs)
+    wide = values.pivot_table(index="code_geo", columns="indicateur", values="valeur", aggfunc="first")
+    wide = wide.reindex(columns=list(indicateurs))
+    names = values.groupby("code_geo").agg(nom=("nom", "first"), nature=("nature", "first"),
+                                           libelle_geo=("libelle_geo", "first"), perimetre=("perimetre", "first"))
+    out = names.join(wide).join(cumul.set_index("code_geo")).reset_index()
+    out["rang"] = method.rank_within(out)
+    printed = db.frame("SELECT code_geo, cumul AS cumul_publie FROM indicateurs_cumul_publie "
+                       "WHERE niveau = 'epci' AND millesime = ? AND reference = ? AND source IN "
+                       "(SELECT DISTINCT source FROM indicateurs WHERE jeu = ?)",
+                       [millesime, reference.code_geo, jeu])
+    out = out.merge(printed, on="code_geo", how="left")
+    return out.sort_values(["cumul", "nom"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def sources_of(db: Database, jeu: str, millesime: int) -> pd.DataFrame:
+    return db.frame(
+        """SELECT DISTINCT s.source, s.name, s.vintage, s.nature, s.reference
+           FROM sources s WHERE s.source IN (SELECT source FROM indicateurs WHERE jeu = ? AND millesime = ?)
+           ORDER BY s.name""", [jeu, millesime])
+
+
+def formats(db: Database) -> pd.DataFrame:
+    return db.frame("SELECT format, libelle, editeur, documentation, noms_fichiers, alimente, charge "
+                    "FROM indicateurs_formats")
+
+
+def territory_values(db: Database, code_geo: str, niveau: str) -> pd.DataFrame:
+    """Every value known for one territory (all datasets and years), with provenance."""
+    return db.frame(
+        """SELECT i.indicateur, c.libelle, c.unite, i.millesime, i.jeu, i.valeur, i.numerateur,
+                  i.denominateur, s.name AS source, s.nature
+           FROM indicateurs i JOIN indicateurs_catalogue c USING (indicateur) JOIN sources s ON s.source = i.source
+           WHERE i.code_geo = ? AND i.niveau = ? ORDER BY i.millesime DESC, c.rang_tableau1 NULLS LAST""",
+        [code_geo, niveau])
+
+
+def petite_enfance(db: Database, siren: str, seuil: float = method.SEUIL_COUVERTURE_PETITE_ENFANCE):
+    """The CNAF criteria for an EPCI with the latest values loaded, or None if nothing is loaded."""
+    rows = db.frame(
+        """SELECT indicateur, niveau, code_geo, valeur, millesime FROM indicateurs
+           WHERE indicateur IN ('taux_couverture_accueil', 'potentiel_financier_habitant', 'revenu_net_moyen_foyer')
+             AND ((niveau = 'epci' AND code_geo = ?) OR (niveau = 'france' AND code_geo IN ('FR', 'FRM')))
+           QUALIFY row_number() OVER (PARTITION BY indicateur, niveau ORDER BY millesime DESC, code_geo) = 1""",
+        [siren])
+    if rows.empty:
+        return None
+    get = lambda ind, lvl: next(iter(rows.loc[(rows["indicateur"] == ind) & (rows["niveau"] == lvl), "valeur"]), None)  # noqa: E731
+    return method.compute_priorite_petite_enfance(
+        get("taux_couverture_accueil", "epci"), get("potentiel_financier_habitant", "epci"),
+        get("potentiel_financier_habitant", "france"), get("revenu_net_moyen_foyer", "epci"),
+        get("revenu_net_moyen_foyer", "france"), seuil)
+
+
+def communes_of_epci(db: Database, siren: str, millesime: int, indicateurs: tuple[str, ...] = method.TABLEAU1
+                     ) -> pd.DataFrame:
+    """Commune values of the official files for one EPCI (wide), cells describing fewer than
+    `SECRET_THRESHOLD` people masked (denominator used as head count)."""
+    frame = db.frame(
+        """SELECT c.code_insee AS code_geo, c.nom, i.indicateur, i.valeur, i.denominateur
+           FROM indicateurs i JOIN communes c ON c.code_insee = i.code_geo
+           WHERE i.niveau = 'commune' AND i.jeu = 'insee' AND i.millesime = ? AND c.siren_epci = ?
+             AND list_contains(?, i.indicateur)""", [millesime, siren, list(indicateurs)])
+    if frame.empty:
+        return frame
+    ratios = frame["denominateur"].notna()
+    masked = mask(frame[ratios], "denominateur", ["valeur"], threshold=SECRET_THRESHOLD)
+    frame = pd.concat([masked.drop(columns="secret"), frame[~ratios]], ignore_index=True)
+    wide = frame.pivot(index=["code_geo", "nom"], columns="indicateur", values="valeur")
+    return wide.reindex(columns=[i for i in indicateurs if i in wide.columns]).reset_index()

@@ -1,0 +1,101 @@
+"""Cached reads for the « Portrait de territoire » page (keyed by the build version)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from query import indicateurs, portrait
+from ui.data import database
+
+
+@st.cache_data(show_spinner=False)
+def has_tables(db_version: str) -> bool:
+    return indicateurs.has_tables(database())
+
+
+@st.cache_data(show_spinner=False)
+def catalogue(db_version: str):
+    return indicateurs.catalogue(database())
+
+
+@st.cache_data(show_spinner=False)
+def jeux(db_version: str, departement: str):
+    return indicateurs.jeux(database(), departement)
+
+
+@st.cache_data(show_spinner=False)
+def references(db_version: str, departement: str, jeu: str, millesime: int):
+    return indicateurs.references(database(), departement, jeu, millesime)
+
+
+@st.cache_data(show_spinner=False)
+def reference_values(db_version: str, reference, jeu: str, millesime: int):
+    return indicateurs.reference_values(database(), reference, jeu, millesime)
+
+
+@st.cache_data(show_spinner=False)
+def available_indicators(db_version: str, departement: str, jeu: str, millesime: int):
+    return indicateurs.available_indicators(database(), departement, jeu, millesime)
+
+
+@st.cache_data(show_spinner=False)
+def tableau_epci(db_version: str, departement: str, jeu: str, millesime: int, reference, selection: tuple):
+    return indicateurs.tableau_epci(database(), departement, jeu, millesime, reference, selection)
+
+
+@st.cache_data(show_spinner=False)
+def sources_of(db_version: str, jeu: str, millesime: int):
+    return indicateurs.sources_of(database(), jeu, millesime)
+
+
+@st.cache_data(show_spinner=False)
+def formats(db_version: str):
+    return indicateurs.formats(database())
+
+
+@st.cache_data(show_spinner=False)
+def petite_enfance(db_version: str, siren: str, seuil: float):
+    return indicateurs.petite_enfance(database(), siren, seuil)
+
+
+@st.cache_data(show_spinner=False)
+def communes_of_epci(db_version: str, siren: str, millesime: int, selection: tuple):
+    return indicateurs.communes_of_epci(database(), siren, millesime, selection)
+
+
+@st.cache_data(show_spinner=False)
+def other_topics(db_version: str, siren: str):
+    return portrait.other_topics(database(), siren)
+
+
+@st.cache_data(show_spinner=False)
+def missing_topics(db_version: str):
+    return portrait.missing_topics(database())
+
+
+def format_valeur(value, unite: str, decimales) -> str:
+    """`15,1 %`, `19 088,7 €`, `100,8` (French formats, the catalogue's precision)."""
+    from ui.format import NBSP, nombre
+    decimales = 1 if decimales is None else int(decimales)
+    text = nombre(value, decimales)
+    if text == "—":
+        return text
+    if unite == "%":
+        return f"{text}{NBSP}%"
+    if unite == "%/an":
+        return f"{text}{NBSP}%/an"
+    if unite in ("€", "€/hab."):
+        return f"{text}{NBSP}{unite}"
+    return text
+
+
+def format_ecart(value, unite: str, decimales) -> str:
+    """A signed gap: `+1,2 pt`, `−1 476,9 €`."""
+    from ui.format import NBSP, nombre
+    decimales = 1 if decimales is None else int(decimales)
+    text = nombre(abs(value), decimales)
+    if text == "—":
+        return text
+    sign = "+" if value > 0 else ("-" if value < 0 else "±")  # ASCII minus: st.metric reads it
+    suffix = {"%": f"{NBSP}pt", "%/an": f"{NBSP}pt", "€": f"{NBSP}€", "€/hab.": f"{NBSP}€"}.get(unite, "")
+    return f"{sign}{text}{suffix}"
