@@ -1,0 +1,508 @@
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from etl.aide_domicile import TEMPLATES
+from methods import cpom, paniers, saad
+from ui import aide_domicile as ad
+from ui import data, maps, state
+from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
+
+territoire = state.territory()
+version = data.version()
+labels = data.sources(version)
+SIMULATED_BANNER = "Données simulées — méthode réelle : {what}. Les valeurs sont inventées, ne pas les citer."
+
+
+def euros(value, decimals: int = 0) -> str:
+    return f"{nombre(value, decimals)}\u202f€"
+
+
+def cite(key: str) -> str:
+    rule = cpom.RULES[key]
+    return f"{rule.title} — {rule.citation}"
+
+
+def layout(fig: go.Figure, height: int = 380) -> go.Figure:
+    fig.update_layout(separators=PLOTLY_SEPARATORS, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def templates(names: list[str], key: str) -> None:
+    with st.expander("Modèles de fichiers à remplir (CSV et XLSX)", icon=":material/description:"):
+        for name in names:
+            template = TEMPLATES[name]
+            st.markdown(f"**{template.title}** — fichier `{name}*.csv` ou `.xlsx` dans le dossier passé à "
+                        "`python -m etl build --input DOSSIER`")
+            st.dataframe(pd.DataFrame({"colonne": list(template.columns),
+                                       "contenu": list(template.columns.values())}),
+                         hide_index=True, width="stretch")
+            left, right, _ = st.columns([1, 1, 4])
+            left.download_button("Modèle CSV", ad.csv_bytes(template.frame()), f"{name}.csv", "text/csv",
+                                 key=f"{key}_{name}_csv", icon=":material/download:")
+            right.download_button("Modèle XLSX", ad.xlsx_bytes(template.frame(), name), f"{name}.xlsx",
+                                  key=f"{key}_{name}_xlsx", icon=":material/download:")
+
+
+st.title("Aide à domicile")
+st.caption("Paniers de services des caisses de retraite, CPOM et forfait global négocié des services d'aide "
+           "et d'accompagnement à domicile (SAAD), indicateurs clés de pilotage d'un SAAD.")
+
+tab_paniers, tab_cpom, tab_saad = st.tabs(
+    ["Suivi des paniers de services", "Simulateur CPOM / forfait global", "Indicateurs SAAD"])
+
+# == Paniers de services ==================================================================================
+with tab_paniers:
+    suivi = ad.paniers_suivi(version)
+    detail = ad.paniers_attribues(version)
+    reperes = ad.paniers_reperes(version)
+    quoted = suivi[suivi["type_valeur"] == "cumul"]
+    monthly = suivi[suivi["type_valeur"] == "mensuel"]
+
+    st.subheader("Bilan intermédiaire de l'expérimentation CNAV (30 juin 2015)")
+    if len(quoted):
+        row = quoted.iloc[0]
+        rates = paniers.funnel_rates(row["demandes_recues"], row["evaluations_commandees"],
+                                     row["paniers_accordes"])
+        col_funnel, col_terr = st.columns([3, 2])
+        with col_funnel:
+            fig = go.Figure(go.Funnel(
+                y=list(paniers.ETAPES.values()),
+                x=[row["demandes_recues"], row["evaluations_commandees"], row["paniers_accordes"]],
+                textinfo="value+percent initial", marker={"color": ad.OKABE_ITO[:3]}))
+            fig.update_layout(title="Demandes → évaluations → paniers, cumul des 12 caisses")
+            st.plotly_chart(layout(fig, 330), width="stretch", key="paniers_funnel_2015")
+            st.caption(
+                f"{pourcentage(rates['evaluation_par_demande'])} des demandes ont donné lieu à une évaluation, "
+                f"{pourcentage(rates['panier_par_evaluation'])} des évaluations à un panier — « des dossiers pour "
+                "lesquels des évaluations ont été commandées restent en cours d'instruction » (l. 113). "
+                + ad.source_caption(labels, ["paniers-cnav-2015"], "Lignes 103, 107 et 111."))
+        with col_terr:
+            terr = reperes[reperes["theme"] == "territoires de l'expérimentation"]
+            fig = px.bar(terr, x="modalite", y="valeur", text="valeur", color="modalite",
+                         color_discrete_sequence=ad.OKABE_ITO,
+                         labels={"modalite": "Type de territoire", "valeur": "% des territoires"})
+            fig.update_traces(texttemplate="%{y:.0f} %", showlegend=False)
+            fig.update_layout(title="Territoires sélectionnés par les caisses")
+            st.plotly_chart(layout(fig, 330), width="stretch", key="paniers_territoires_2015")
+            st.caption("Part des territoires (non des paniers) retenus par les caisses engagées. "
+                       + ad.source_caption(labels, ["paniers-cnav-2015"], "Lignes 123, 129 et 136."))
+    engagement = reperes[reperes["theme"] == "caisses engagées"][["modalite", "periode", "valeur", "source_line"]]
+    families = reperes[reperes["theme"] == "familles de services"][["ordre", "modalite", "source_line"]]
+    col_a, col_b = st.columns(2)
+    with col_a:
+        st.markdown("**Engagement des caisses**")
+        st.dataframe(engagement, hide_index=True, width="stretch", column_config={
+            "modalite": "Caisse(s)", "periode": "Date", "valeur": st.column_config.NumberColumn("Nombre"),
+            "source_line": st.column_config.NumberColumn("Ligne", format="%d")})
+    with col_b:
+        st.markdown("**Les cinq familles de services** (cahier des charges, l. 238-244)")
+        st.dataframe(families, hide_index=True, width="stretch", column_config={
+            "ordre": "n°", "modalite": "Famille", "source_line": st.column_config.NumberColumn("Ligne", format="%d")})
+    st.caption("La répartition des paniers par niveau (l. 138) et celle des prestataires pivots par statut "
+               "(associations, entreprises, CCAS, l. 144-158) sont des graphiques sans données dans le texte du "
+               "rapport : elles s'affichent ici dès qu'un fichier de suivi les fournit.")
+    export_quoted = pd.concat([quoted.drop(columns=["source_nom", "nature", "vintage"]).assign(theme="entonnoir"),
+                               reperes], ignore_index=True)
+    ad.export_buttons(export_quoted, "paniers_bilan_2015", "exp_paniers_2015", "bilan 2015")
+
+    st.subheader("Suivi mensuel par caisse")
+    if monthly.empty:
+        st.info("Aucun fichier de suivi mensuel chargé : remplir le modèle `paniers_suivi` (et `paniers_detail` "
+                "pour les niveaux, familles et types de territoire), puis reconstruire la base avec "
+                "`python -m etl build --input DOSSIER`.", icon=":material/upload_file:")
+    else:
+        caisses = sorted(monthly["caisse"].unique())
+        chosen = st.multiselect("Caisses", caisses, default=caisses, key="paniers_caisses")
+        shown = monthly[monthly["caisse"].isin(chosen)]
+        per_month = shown.groupby("mois", as_index=False)[list(paniers.ETAPES)].sum()
+        per_month_masked = paniers.mask_funnel(per_month, group=None)
+        long = per_month_masked.melt(id_vars=["mois"], value_vars=list(paniers.ETAPES), var_name="etape",
+                                     value_name="nombre").dropna(subset=["nombre"])
+        long["etape"] = long["etape"].map(paniers.ETAPES)
+        fig = px.line(long, x="mois", y="nombre", color="etape", markers=True,
+                      color_discrete_sequence=ad.OKABE_ITO,
+                      labels={"mois": "Mois", "nombre": "Nombre", "etape": "Étape"})
+        fig.update_xaxes(dtick="M1", tickformat="%m/%Y")
+        st.plotly_chart(layout(fig), width="stretch", key="paniers_mensuel")
+        src = monthly["source"].iloc[0]
+        st.caption(ad.source_caption(labels, [src], "Mois sous 11 personnes masqués (secret statistique)."))
+        table = paniers.mask_funnel(shown[["caisse", "mois", *paniers.ETAPES]], group="mois")
+        table["mois"] = pd.to_datetime(table["mois"]).dt.strftime("%m/%Y")
+        st.dataframe(ad.with_secret(table.drop(columns="secret"), list(paniers.ETAPES)), hide_index=True,
+                     width="stretch", column_config={"caisse": "Caisse", "mois": "Mois", **paniers.ETAPES})
+        st.caption("Cellules de moins de 11 personnes masquées, et la plus petite cellule voisine du même mois "
+                   "(secret secondaire).")
+        ad.export_buttons(table.drop(columns="secret"), "paniers_suivi_mensuel", "exp_paniers_mensuel",
+                          "suivi mensuel")
+        if len(detail):
+            detail_shown = detail[detail["caisse"].isin(chosen)]
+            cols = st.columns(3)
+            for col, (dimension, title) in zip(cols, [("niveau", "Par niveau"), ("famille", "Par famille"),
+                                                       ("type_territoire", "Par type de territoire")]):
+                part = paniers.breakdown(detail_shown, dimension)
+                fig = px.bar(part.dropna(subset=["nb_paniers"]), x="nb_paniers", y=dimension, orientation="h",
+                             color_discrete_sequence=ad.OKABE_ITO[:1],
+                             labels={"nb_paniers": "Paniers accordés", dimension: ""})
+                fig.update_layout(title=title)
+                col.plotly_chart(layout(fig, 320), width="stretch", key=f"paniers_{dimension}")
+                shown_part = ad.with_secret(part.drop(columns="secret"), ["nb_paniers"])
+                shown_part["part"] = [("secret" if pd.isna(v) else pourcentage(v)) for v in shown_part["part"]]
+                col.dataframe(shown_part, hide_index=True, width="stretch",
+                              column_config={dimension: title.removeprefix("Par ").capitalize(),
+                                             "nb_paniers": "Paniers", "part": "Part"})
+                with col:
+                    ad.export_buttons(part.drop(columns="secret"), f"paniers_{dimension}",
+                                      f"exp_paniers_{dimension}")
+            st.caption(ad.source_caption(labels, [detail["source"].iloc[0]],
+                                         "Modalités de moins de 11 paniers masquées."))
+    templates(["paniers_suivi", "paniers_detail"], "tpl_paniers")
+
+# == Simulateur CPOM ======================================================================================
+with tab_cpom:
+    st.markdown("Simulation d'une année d'un SAAD sous CPOM avec forfait global négocié, comparée à la "
+                "facturation horaire des heures réalisées au même tarif. Chaque règle cite son paragraphe.")
+    c1, c2, c3 = st.columns(3)
+    planned = c1.number_input("Heures annuelles engagées", 1000.0, 2_000_000.0, 18_000.0, 500.0, format="%.0f",
+                              key="cpom_heures", help=cite("engagement_heures"))
+    rate = c2.number_input("Tarif horaire financé (prix de référence, €)", 5.0, 60.0, 20.0, 0.1, format="%.2f",
+                           key="cpom_tarif")
+    cost_price = c3.number_input("Prix de revient horaire du SAAD (€)", 5.0, 80.0, 21.40, 0.1, format="%.2f",
+                                 key="cpom_prix", help="Repère UNCCAS-MISAP 2014 : 16,30 € à 21,76 € (l. 216-220).")
+    c1, c2, c3 = st.columns(3)
+    coverage = c1.slider("Part du différentiel couverte par le département", 0, 100, 100, 5, format="%d %%",
+                         key="cpom_couverture", help=cite("differentiel")) / 100
+    cfs_other = c2.number_input("Autres CFS : prévention, intérêt général (€/an)", 0.0, 1e8, 0.0, 1000.0,
+                                format="%.0f", key="cpom_cfs", help=cite("cfs"))
+    delegated = c3.number_input("Gestion déléguée des aides techniques (€/an)", 0.0, 1e8, 0.0, 1000.0,
+                                format="%.0f", key="cpom_gestion", help=cite("composantes"))
+
+    with st.expander("Heures réalisées par mois", expanded=False, icon=":material/calendar_month:"):
+        default_month = round(planned * 0.95 / 12)
+        months = pd.DataFrame({"mois": [f"{m:02d}" for m in range(1, 13)], "heures": [float(default_month)] * 12})
+        edited = st.data_editor(months, hide_index=True, disabled=["mois"], width="stretch",
+                                key=f"cpom_mois_{int(planned)}",
+                                column_config={"mois": "Mois", "heures": st.column_config.NumberColumn(
+                                    "Heures réalisées", min_value=0.0, step=10.0, format="%.0f")})
+        st.caption("Par défaut 95 % du volume engagé, réparti en douze mois égaux.")
+    realised = edited["heures"].fillna(0).astype(float).tolist()
+
+    st.markdown("**Dialogue de gestion**")
+    c1, c2, c3 = st.columns(3)
+    mode = c1.selectbox("Régularisation hors bande", list(cpom.REGULARISATION_MODES),
+                        format_func=cpom.REGULARISATION_MODES.get, index=1, key="cpom_mode",
+                        help=cite("avenant"))
+    overrun = c2.checkbox("Financer les heures au-delà de + 10 %", value=False, key="cpom_depassement",
+                          help=cite("plafond_apa"))
+    release_mode = c3.radio("Part des 10 % libérée", ["selon les objectifs", "saisie directe"], horizontal=True,
+                            key="cpom_liberation_mode", help=cite("gel_10"))
+    if release_mode == "saisie directe":
+        release_share = st.slider("Part libérée", 0, 100, 100, 5, format="%d %%", key="cpom_liberation") / 100
+    else:
+        objectives = pd.DataFrame({
+            "objectif": ["Activité réalisée / prévisionnelle (§ 6.4 l. 295)",
+                         "Absentéisme, bilans sociaux (§ 6.4 l. 301)",
+                         "Professionnalisation (§ 6.4 l. 303)",
+                         "Objectifs « qualité » du CPOM (§ 1.1 l. 21)"],
+            "poids": [2.0, 1.0, 1.0, 1.0], "atteinte": [100.0, 100.0, 50.0, 100.0]})
+        objectives = st.data_editor(objectives, hide_index=True, width="stretch", disabled=["objectif"],
+                                    key="cpom_objectifs", column_config={
+                                        "objectif": "Objectif du CPOM",
+                                        "poids": st.column_config.NumberColumn("Poids", min_value=0.0),
+                                        "atteinte": st.column_config.NumberColumn(
+                                            "Atteinte (%)", min_value=0.0, max_value=100.0)})
+        try:
+            release_share = cpom.release_share_from_objectives(
+                objectives["poids"].fillna(0).tolist(), (objectives["atteinte"].fillna(0) / 100).tolist())
+        except ValueError as exc:
+            st.error(f"Objectifs : {exc}")
+            release_share = 0.0
+        st.caption(f"Part libérée = moyenne des atteintes pondérée par les poids : {pourcentage(release_share)}.")
+
+    inputs = cpom.CpomInputs(planned_hours=planned, financed_rate=rate, cost_price=cost_price,
+                             realised_by_month=realised, coverage_share=coverage, cfs_other=cfs_other,
+                             gestion_deleguee=delegated, release_share=release_share, regularisation_mode=mode,
+                             finance_overrun=overrun)
+    result = cpom.simulate_year(inputs)
+    s = result.summary
+    band = result.band
+
+    st.markdown("**Résultats**")
+    m = st.columns(4)
+    m[0].metric("Forfait global annuel", euros(s["forfait_global"]))
+    m[1].metric("Douzième mensuel (90 %)", euros(s["douzieme"], 2))
+    m[2].metric("Gelé en début d'exercice (10 %)", euros(s["montant_gele"], 2))
+    m[3].metric("Libéré après dialogue de gestion", euros(s["montant_libere"], 2))
+    m = st.columns(4)
+    m[0].metric("Heures réalisées / engagées", pourcentage(band.realisation_rate),
+                delta=band.status, delta_color="off" if band.status == "dans la bande" else "inverse")
+    m[1].metric("Régularisation hors bande", euros(s["regularisation"], 2))
+    m[2].metric("Total versé sous CPOM", euros(s["total_verse_cpom"]),
+                delta=f"{euros(s['ecart_depense_financeur'])} vs facturation horaire", delta_color="off")
+    m[3].metric("Facturation horaire (heures × tarif)", euros(s["total_facturation_horaire"]))
+    if band.status == "dans la bande":
+        st.success(f"Heures réalisées ({nombre(band.realised)} h) dans la bande de ± 10 % "
+                   f"[{nombre(band.lower)} h ; {nombre(band.upper)} h] : le forfait est acquis, les heures non "
+                   f"réalisées sont redéployées. {cite('engagement_heures')} ; {cite('redeploiement')}.",
+                   icon=":material/check_circle:")
+    else:
+        st.warning(f"Heures réalisées ({nombre(band.realised)} h) {band.status} de ± 10 % "
+                   f"[{nombre(band.lower)} h ; {nombre(band.upper)} h] : {nombre(band.hours_outside)} h hors "
+                   f"bande, à traiter au dialogue de gestion ({cpom.REGULARISATION_MODES[mode]}). "
+                   f"{cite('engagement_heures')} ; {cite('avenant')}.", icon=":material/warning:")
+
+    monthly_cpom = result.monthly
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=monthly_cpom["mois"], y=monthly_cpom["cumul_cpom"], name="CPOM (versements cumulés)",
+                             mode="lines+markers", line={"color": ad.OKABE_ITO[0], "width": 3}))
+    fig.add_trace(go.Scatter(x=monthly_cpom["mois"], y=monthly_cpom["cumul_horaire"],
+                             name="Facturation horaire (cumul)", mode="lines+markers",
+                             line={"color": ad.OKABE_ITO[1], "dash": "dash"}))
+    fig.update_layout(title="Trésorerie du SAAD : versements cumulés", yaxis_title="€",
+                      xaxis_title="Mois de l'exercice, puis dialogue de gestion")
+    fig.update_xaxes(type="category")
+    st.plotly_chart(layout(fig, 400), width="stretch", key="cpom_cumul")
+    st.caption(f"Règles : {cite('douziemes')} ; {cite('versement_90')} ; {cite('gel_10')} ; "
+               f"{cite('calendrier_dialogue')}.")
+    components = pd.DataFrame([
+        ("Forfait APA/PCH (heures engagées × tarif)", s["forfait_apa_pch"], cite("composantes")),
+        ("CFS : couverture du différentiel prix de revient / tarif", s["cfs_differentiel"], cite("differentiel")),
+        ("CFS : autres missions", s["cfs_autres"], cite("cfs")),
+        ("Gestion déléguée des aides techniques", s["gestion_deleguee"], cite("composantes")),
+        ("Forfait global", s["forfait_global"], cite("composantes")),
+        ("Versé en douzièmes (90 %)", s["total_douziemes"], cite("versement_90")),
+        ("Gelé (10 %)", s["montant_gele"], cite("gel_10")),
+        ("Libéré", s["montant_libere"], cite("conclusion_dialogue")),
+        ("Non libéré", s["montant_non_libere"], cite("conclusion_dialogue")),
+        ("Régularisation hors bande", s["regularisation"], cite("avenant")),
+        ("Total versé sous CPOM", s["total_verse_cpom"], ""),
+        ("Facturation horaire des heures réalisées", s["total_facturation_horaire"], ""),
+        ("Coût des heures réalisées (prix de revient)", s["cout_heures_realisees"], ""),
+        ("Résultat du SAAD sous CPOM", s["resultat_cpom"], ""),
+        ("Résultat du SAAD en facturation horaire", s["resultat_horaire"], ""),
+    ], columns=["poste", "montant", "règle (source)"])
+    st.dataframe(components, hide_index=True, width="stretch", height=560, column_config={
+        "poste": "Poste", "montant": st.column_config.NumberColumn("Montant (€)", format="%.2f")})
+    st.caption("Résultats : recettes − coût des heures réalisées au prix de revient ; les autres CFS et la "
+               "gestion déléguée sont supposées compenser exactement leurs coûts (sans surcompensation, "
+               "§ 6.3 l. 287). Montants tous payeurs confondus (part départementale et ticket modérateur).")
+    ad.export_buttons(components, "cpom_synthese", "exp_cpom_synthese", "synthèse")
+    ad.export_buttons(result.monthly, "cpom_versements_mensuels", "exp_cpom_mensuel", "versements mensuels")
+
+    st.markdown("**Double encadrement du forfait (§ 6.2)** — les fourchettes sont laissées en blanc dans le "
+                "cahier des charges : saisir celles du CPOM.")
+    c1, c2, c3, c4 = st.columns(4)
+    non_presence = c1.number_input("Non-présence directe (% de 1 607 h)", 0.0, 60.0, 15.0, 0.5,
+                                   key="cpom_np", help=cite("non_presence")) / 100
+    np_low = c2.number_input("Borne basse (%)", 0.0, 60.0, value=None, key="cpom_np_bas")
+    np_high = c2.number_input("Borne haute (%)", 0.0, 60.0, value=None, key="cpom_np_haut")
+    structure = c3.number_input("Frais de structure (% des dépenses brutes)", 0.0, 60.0, 12.0, 0.5,
+                                key="cpom_structure", help=cite("frais_structure")) / 100
+    st_low = c4.number_input("Borne basse (%) ", 0.0, 60.0, value=None, key="cpom_st_bas")
+    st_high = c4.number_input("Borne haute (%) ", 0.0, 60.0, value=None, key="cpom_st_haut")
+    frame_checks = []
+    for label, value, low, high, key in [("Non-présence directe", non_presence, np_low, np_high, "non_presence"),
+                                         ("Frais de structure", structure, st_low, st_high, "frais_structure")]:
+        inside = cpom.within_bounds(value, None if low is None else low / 100, None if high is None else high / 100)
+        verdict = {None: "fourchette non saisie", True: "dans la fourchette", False: "hors fourchette"}[inside]
+        frame_checks.append((label, pourcentage(value), verdict, cite(key)))
+    etp = cpom.etp_needed(planned, non_presence)
+    st.dataframe(pd.DataFrame(frame_checks, columns=["ratio", "valeur", "contrôle", "règle (source)"]),
+                 hide_index=True, width="stretch")
+    paid_hour = st.number_input("Coût chargé d'une heure rémunérée d'intervenant (€), pour reconstituer le prix "
+                                "de revient", 5.0, 60.0, 16.0, 0.1, format="%.2f", key="cpom_cout_heure")
+    rebuilt = cpom.cost_price_from_components(paid_hour, non_presence, structure)
+    st.caption(f"{nombre(cpom.productive_hours_per_etp(non_presence))} h de présence directe par ETP "
+               f"(1 607 h × (1 − {pourcentage(non_presence)})) : {nombre(etp, 1)} ETP d'intervenants pour "
+               f"{nombre(planned)} h. Prix de revient reconstitué : {euros(rebuilt, 2)} / h "
+               f"(coût de l'heure rémunérée ÷ (1 − non-présence) ÷ (1 − frais de structure)), contre "
+               f"{euros(cost_price, 2)} saisi. Repère UNCCAS-MISAP : 840 h d'intervention par ETP (l. 206).")
+
+    st.markdown("**Participation d'un bénéficiaire de l'APA selon l'option retenue (§ 7)**")
+    c1, c2, c3, c4 = st.columns(4)
+    gir = c1.selectbox("GIR", [1, 2, 3, 4], index=2, key="cpom_gir")
+    include_gir4 = c1.checkbox("Option 7.3 ouverte au GIR 4", value=False, key="cpom_gir4")
+    income = c2.number_input("Revenu mensuel (€)", 0.0, 20_000.0, 1_600.0, 50.0, format="%.0f", key="cpom_revenu")
+    mtp = c2.number_input("MTP en vigueur (€/mois)", 100.0, 5_000.0, 1_100.0, 1.0, format="%.2f", key="cpom_mtp",
+                          help="Majoration pour tierce personne : montant réglementaire à saisir (non fourni par "
+                               "les sources ; valeur par défaut indicative).")
+    plan_hours = c3.number_input("Plan d'aide accepté (h/mois)", 0.0, 300.0, 30.0, 1.0, key="cpom_plan")
+    used_hours = c3.number_input("Heures réalisées ce mois (h)", 0.0, 300.0, 24.0, 1.0, key="cpom_realisees")
+    reference_amount = c4.number_input("Montant de référence de l'option 7.3 (€/mois)", 0.0, 5_000.0, 500.0, 10.0,
+                                       key="cpom_reference",
+                                       help="La source ne dit pas à quel montant s'applique le taux en 7.3 : base "
+                                            "forfaitaire fixée dans le CPOM (§ 7, l. 321).")
+    options = cpom.participation_options(plan_hours, used_hours, rate, income, mtp, reference_amount, gir,
+                                         include_gir4)
+    col_chart, col_table = st.columns([2, 3])
+    with col_chart:
+        fig = px.bar(options.dropna(subset=["participation"]), x="option", y="participation", text="participation",
+                     color="option", color_discrete_sequence=ad.OKABE_ITO,
+                     labels={"option": "Option", "participation": "Ticket modérateur (€/mois)"})
+        fig.update_traces(texttemplate="%{y:,.2f} €", showlegend=False)
+        st.plotly_chart(layout(fig, 320), width="stretch", key="cpom_participation")
+    with col_table:
+        shown = options.assign(participation=options["participation"].astype(object).where(
+            options["participation"].notna(), "non éligible (droit commun)"))
+        st.dataframe(shown[["option", "regle", "base", "taux", "participation", "citation"]], hide_index=True,
+                     width="stretch", column_config={
+                         "option": "Option", "regle": "Règle", "base": st.column_config.NumberColumn(
+                             "Base (€/mois)", format="%.2f"),
+                         "taux": st.column_config.NumberColumn("Taux", format="percent"),
+                         "participation": "Participation (€/mois)", "citation": "Source"})
+        st.caption(f"Taux de participation selon l'art. R. 232-11 du CASF (version 2012 à laquelle renvoie le "
+                   f"§ 7.1) : nul sous {nombre(cpom.APA_LOW_MTP, 2)} MTP de revenu, "
+                   f"{pourcentage(cpom.APA_MAX_SHARE, 0)} du plan au-delà de {nombre(cpom.APA_HIGH_MTP, 2)} MTP, "
+                   "linéaire entre les deux (formule non reproduite dans les sources). "
+                   f"{cite('forfait_usager')} ; {cite('participation_forfaitisee')}.")
+    ad.export_buttons(options, "cpom_participation_usager", "exp_cpom_participation")
+
+    with st.expander("Toutes les règles du simulateur et leur source", icon=":material/gavel:"):
+        rules = ad.cpom_regles(version)
+        st.dataframe(rules[["titre", "paragraphe", "source_line", "citation", "source_nom"]], hide_index=True,
+                     width="stretch", column_config={
+                         "titre": "Règle", "paragraphe": "Paragraphe",
+                         "source_line": st.column_config.NumberColumn("Ligne", format="%d"),
+                         "citation": "Texte", "source_nom": "Document"})
+        st.caption("Le § 7 du cahier des charges renvoie par erreur aux « modalités (6.1) … (6.2 et 6.3) » (l. 315 "
+                   "et 337) : il s'agit des options 7.1 à 7.3.")
+        ad.export_buttons(rules, "cpom_regles", "exp_cpom_regles")
+
+# == Indicateurs SAAD =====================================================================================
+with tab_saad:
+    services = ad.saad_services(version, territoire.departement, territoire.epci)
+    catalogue = ad.saad_catalogue(version)
+    saad_sources = sorted(services["source"].unique()) if len(services) else []
+    if (services.get("nature") == "simulated").any():
+        st.warning(SIMULATED_BANNER.format(
+            what="un SAAD de CCAS fictif par EPCI, au chef-lieu le plus peuplé, valeurs tirées dans les "
+                 "fourchettes du profil type UNCCAS-MISAP 2016"), icon=":material/science:")
+    st.subheader(f"SAAD — {territoire.label}")
+    periods = ad.saad_periodes(version, territoire.departement, "A")
+    if services.empty or not periods:
+        st.info("Aucun service ni indicateur pour ce territoire : remplir les modèles `saad_services` et "
+                "`saad_indicateurs` ci-dessous.", icon=":material/upload_file:")
+    else:
+        periode = st.selectbox("Exercice", periods, key="saad_periode")
+        prix = ad.saad_prix(version, territoire.departement, territoire.epci, periode)
+        by_epci = saad.weighted_cost_gap(prix, by="siren_epci")
+        overall = by_epci[by_epci["territoire"] == "Ensemble"]
+        m = st.columns(4)
+        m[0].metric("Services", nombre(len(services)))
+        if len(overall):
+            o = overall.iloc[0]
+            m[1].metric("Heures d'intervention", nombre(o["heures"]))
+            m[2].metric("Prix de revient horaire moyen", euros(o["prix_de_revient"], 2),
+                        delta=f"{euros(o['ecart_horaire'], 2)} / h vs taux financé", delta_color="inverse")
+            m[3].metric("Écart annuel à couvrir", euros(o["ecart_annuel"]))
+
+        st.markdown("**Implantation des services et écart horaire par EPCI**")
+        epcis = data.epci_of_departement(version, territoire.departement)
+        gaps = by_epci[by_epci["territoire"] != "Ensemble"].rename(columns={"territoire": "siren"})
+        counts = services.groupby("siren_epci").size().rename("nb_services").reset_index()
+        carte = epcis.merge(gaps, on="siren", how="left").merge(
+            counts.rename(columns={"siren_epci": "siren"}), on="siren", how="left")
+        carte["nb_services"] = carte["nb_services"].fillna(0)
+        has_gap = carte["ecart_horaire"].notna().any()
+        colour, legend = ("ecart_horaire", "Écart €/h") if has_gap else ("nb_services", "Services")
+        geojson = data.geojson(version, "epci", territoire.departement)
+        fig = maps.choropleth(carte, geojson, key="siren", color=colour, hover_name="nom",
+                              hover_data={"siren": False, "ecart_horaire": ":.2f", "nb_services": True},
+                              labels={"ecart_horaire": "Écart €/h", "nb_services": "Services"}, height=520)
+        fig.add_trace(go.Scattermap(
+            lat=services["latitude"], lon=services["longitude"], mode="markers", name="Services",
+            text=services["nom"] + "<br>" + services["commune"].fillna("") + " — " + services["localisation"],
+            hoverinfo="text", marker={"size": 11, "color": "#D55E00"}))
+        fig.update_layout(showlegend=False)
+        st.plotly_chart(fig, width="stretch", key="saad_carte")
+        st.caption((f"Couleur : {legend.lower()} — prix de revient moyen − taux financé, pondérés par les heures "
+                    "(indicateur 27, l. 1104). " if has_gap else
+                    "Couleur : nombre de services (indicateur 27 non renseigné pour l'écart horaire). ")
+                   + "Points : services, à leurs coordonnées ou, à défaut, en un point de leur commune. "
+                   + ad.source_caption(labels, saad_sources))
+
+        st.markdown("**Recettes de l'activité par financeur** (indicateur 25, l. 1100)")
+        recettes = saad.revenue_split(ad.saad_recettes(version, territoire.departement, territoire.epci, periode))
+        fig = px.bar(recettes, x="part", y="territoire", color="financeur", orientation="h",
+                     color_discrete_sequence=ad.OKABE_ITO, custom_data=["recettes"],
+                     labels={"part": "Part des recettes", "territoire": "", "financeur": "Financeur"})
+        fig.update_traces(hovertemplate="%{y} — %{fullData.name}<br>%{x:.1%} ; %{customdata[0]:,.0f} €")
+        fig.update_xaxes(tickformat=".0%")
+        st.plotly_chart(layout(fig, 140 + 26 * recettes["territoire"].nunique()), width="stretch",
+                        key="saad_recettes")
+        st.caption(ad.source_caption(labels, saad_sources, f"Exercice {periode}."))
+        ad.export_buttons(recettes, f"saad_recettes_financeurs_{periode}", "exp_saad_recettes")
+
+        st.markdown("**Prix de revient horaire et taux financé par service** (indicateur 27, l. 1104)")
+        reperes_saad = ad.saad_reperes(version)
+        band = reperes_saad[reperes_saad["source_line"] == 216].iloc[0]
+        priced = prix.dropna(subset=["prix_de_revient", "taux_finance"], how="all")
+        if priced.empty:
+            st.info("Indicateur 27 (prix de revient horaire, taux financé) non renseigné pour ce territoire.")
+        else:
+            long = priced.melt(id_vars=["nom"], value_vars=["prix_de_revient", "taux_finance"], var_name="mesure",
+                               value_name="euros").replace({"prix_de_revient": "Prix de revient",
+                                                            "taux_finance": "Taux financé"})
+            fig = px.bar(long, y="nom", x="euros", color="mesure", barmode="group", orientation="h",
+                         color_discrete_sequence=ad.OKABE_ITO,
+                         labels={"nom": "", "euros": "€ / heure", "mesure": ""})
+            fig.add_vrect(x0=band["valeur_min"], x1=band["valeur_max"], fillcolor="#999999", opacity=0.2,
+                          line_width=0, annotation_text="prix de revient UNCCAS 2014",
+                          annotation_position="top left")
+            fig.update_yaxes(autorange="reversed")
+            st.plotly_chart(layout(fig, 160 + 34 * len(priced)), width="stretch", key="saad_prix")
+            st.caption("Bande grise : prix de revient 2014 des SAAD équilibrés étudiés par l'UNCCAS-MISAP, "
+                       "16,30 € à 21,76 € (l. 216-220). " + ad.source_caption(labels, saad_sources))
+            gap_table = saad.weighted_cost_gap(prix)
+            st.dataframe(gap_table, hide_index=True, width="stretch", column_config={
+                "territoire": "Territoire", "services": "Services",
+                "heures": st.column_config.NumberColumn("Heures", format="%.0f"),
+                "prix_de_revient": st.column_config.NumberColumn("Prix de revient (€/h)", format="%.2f"),
+                "taux_finance": st.column_config.NumberColumn("Taux financé (€/h)", format="%.2f"),
+                "ecart_horaire": st.column_config.NumberColumn("Écart (€/h)", format="%.2f"),
+                "ecart_annuel": st.column_config.NumberColumn("Écart annuel (€)", format="%.0f")})
+            if gap_table.attrs.get("services_incomplets"):
+                st.caption(f"{gap_table.attrs['services_incomplets']} service(s) sans prix de revient, taux ou "
+                           "heures, hors de ces moyennes.")
+            ad.export_buttons(gap_table, f"saad_prix_de_revient_{periode}", "exp_saad_prix")
+
+        serie_options = {4: "Heures d'intervention (somme)", 5: "Bénéficiaires (somme)",
+                         16: "Taux d'absentéisme (moyenne des services, %)"}
+        indicateur = st.radio("Suivi mensuel", list(serie_options), format_func=serie_options.get,
+                              horizontal=True, key="saad_serie")
+        serie = ad.saad_serie(version, territoire.departement, territoire.epci, indicateur)
+        if len(serie):
+            measure = "moyenne" if indicateur == 16 else "somme"
+            serie = saad.mask_series(serie, bool(catalogue.set_index("indicateur").at[indicateur, "compte_personnes"]))
+            fig = px.line(serie, x="periode_debut", y=measure, markers=True, color_discrete_sequence=ad.OKABE_ITO,
+                          labels={"periode_debut": "Mois", measure: serie_options[indicateur]})
+            st.plotly_chart(layout(fig, 320), width="stretch", key="saad_serie_chart")
+            st.caption(f"Périodicité de suivi recommandée : "
+                       f"{catalogue.set_index('indicateur').at[indicateur, 'periodicite']} (l. 1034). "
+                       + ad.source_caption(labels, saad_sources))
+            ad.export_buttons(serie, f"saad_serie_{indicateur}", "exp_saad_serie")
+        else:
+            st.info("Pas de suivi mensuel de cet indicateur pour ce territoire.")
+
+        st.markdown("**Tableau de bord par service** (30 indicateurs clés)")
+        valeurs = saad.mask_people(ad.saad_valeurs(version, territoire.departement, territoire.epci, periode))
+        wide = saad.service_table(valeurs)
+        st.dataframe(wide, hide_index=True, width="stretch")
+        st.caption("Effectifs de personnes (bénéficiaires, GIR, dossiers en attente, intervenants) de moins de 11 "
+                   "masqués, et la plus petite classe GIR voisine (secret secondaire). "
+                   + ad.source_caption(labels, saad_sources, f"Exercice {periode}."))
+        ad.export_buttons(wide, f"saad_tableau_de_bord_{periode}", "exp_saad_wide")
+
+    with st.expander("Les 30 indicateurs clés UNCCAS-MISAP et leur périodicité", icon=":material/checklist:"):
+        st.dataframe(catalogue, hide_index=True, width="stretch", column_config={
+            "indicateur": "n°", "famille": "Famille", "libelle": "Indicateur", "periodicite": "Périodicité",
+            "unite": "Unité", "ventilations": "Ventilations du modèle", "compte_personnes": "Compte des personnes",
+            "source_line": st.column_config.NumberColumn("Ligne", format="%d")})
+        st.caption("Périodicité minimale : H hebdomadaire, M mensuel, T trimestriel, A annuel (l. 1034) ; la lettre "
+                   "S, employée sans être définie, est lue comme semestrielle. Ventilations reprises de l'annexe 1 "
+                   "(GIR l. 1396, financeurs l. 1486-1502). "
+                   + ad.source_caption(labels, ["unccas-misap-2016"]))
+        ad.export_buttons(catalogue, "saad_indicateurs_catalogue", "exp_saad_catalogue")
+    templates(["saad_services", "saad_indicateurs"], "tpl_saad")
