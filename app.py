@@ -10,10 +10,20 @@ bootstrap.ensure_database()
 
 pages = {
     "Observatoire": [
-        st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", default=True, url_path="accueil"),
+        st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", default=True,
+                url_path="accueil"),
+        st.Page("pages/fragilite.py", title="Fragilité des retraités", icon=":material/elderly:",
+                url_path="fragilite"),
+        st.Page("pages/cfppa.py", title="Financements CFPPA", icon=":material/savings:", url_path="cfppa"),
+        st.Page("pages/ctg.py", title="Couverture CTG", icon=":material/handshake:", url_path="ctg"),
+        st.Page("pages/portrait.py", title="Portrait de territoire", icon=":material/query_stats:",
+                url_path="portrait"),
+        st.Page("pages/aide-domicile.py", title="Aide à domicile", icon=":material/home_health:",
+                url_path="aide-domicile"),
     ],
     "Données": [
-        st.Page("pages/a_propos.py", title="À propos des données", icon=":material/menu_book:", url_path="a-propos"),
+        st.Page("pages/a-propos.py", title="À propos des données", icon=":material/menu_book:",
+                url_path="a-propos"),
     ],
 }
 navigation = st.navigation(pages)

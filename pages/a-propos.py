@@ -1,8 +1,9 @@
 import streamlit as st
 
-from ui import data
+from ui import data, state
 from ui.format import nombre
 
+state.territory()
 version = data.version()
 NATURE = {"real": "réelle", "simulated": "simulée", "quoted-from-report": "citée d'un rapport"}
 
