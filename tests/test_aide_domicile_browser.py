@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from etl import aide_domicile, build
+from export.tables import read_csv_export
 from tests.conftest import assert_no_exception, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -63,9 +64,9 @@ def test_default_page_shows_quoted_funnel_simulator_and_simulated_saad(app_defau
     assert page.get_by_text("seed", exact=False).count() == 0          # citations name the document
     assert page.get_by_text("§ 6.1, l. 255").count() >= 1
     with page.expect_download() as info:
-        page.locator(".st-key-exp_cpom_synthese_csv button").click()
+        page.locator(".st-key-exp_cpom_synthese_csv button").first.click()
     content = Path(info.value.path()).read_bytes()
-    assert content.startswith(b"\xef\xbb\xbf") and b";" in content.splitlines()[0]
+    assert content.startswith(b"\xef\xbb\xbf") and read_csv_export(content)[0]["Titre"]
     assert "Forfait global" in content.decode("utf-8-sig")
     assert_no_exception(page)
     screenshot(page, "aide-domicile-cpom")
@@ -75,7 +76,7 @@ def test_default_page_shows_quoted_funnel_simulator_and_simulated_saad(app_defau
     page.get_by_text("SAAD — Ille-et-Vilaine (35)").wait_for()
     assert page.locator(".st-key-saad_carte .js-plotly-plot").count() == 1
     with page.expect_download() as info:
-        page.locator(".st-key-exp_saad_recettes_xlsx button").click()
+        page.locator(".st-key-exp_saad_recettes_xlsx button").first.click()
     assert Path(info.value.path()).read_bytes()[:2] == b"PK"              # an XLSX (zip) file
     assert_no_exception(page)
     screenshot(page, "aide-domicile-saad")
@@ -101,9 +102,9 @@ def test_input_files_show_monthly_follow_up_with_secrecy_and_real_services(app_w
     table = page.locator(".st-key-exp_paniers_mensuel_csv")
     assert table.count() == 1
     with page.expect_download() as info:
-        page.locator(".st-key-exp_paniers_mensuel_csv button").click()
-    exported = Path(info.value.path()).read_text(encoding="utf-8-sig").splitlines()
-    cells = {tuple(line.split(";")[:2]): line.split(";")[4] for line in exported[1:]}
+        page.locator(".st-key-exp_paniers_mensuel_csv button").first.click()
+    _, exported = read_csv_export(Path(info.value.path()).read_bytes())
+    cells = {(row.iloc[0], row.iloc[1]): row.iloc[4] for _, row in exported.iterrows()}
     assert cells[("CARSAT Normandie", "01/2024")] == "" and cells[("CARSAT Normandie", "03/2024")] == ""
     assert cells[("CARSAT Normandie", "02/2024")] == "12"
     assert cells[("CARSAT Bretagne", "01/2024")] == "" and cells[("CARSAT Bretagne", "02/2024")] == "38"

@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from etl import build, cfppa
-from ui.format import nombre
 from tests.conftest import ARTIFACTS, assert_no_exception, screenshot, start_app, wait_for_app
 from tests.test_cfppa import FIXTURES, _fill_template
+from ui.format import nombre
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +36,7 @@ def test_cfppa_page_renders_default_data_with_simulated_banner_and_quoted_figure
     _goto(page, f"{app_url}/cfppa?dep=35")
     page.get_by_text("Données simulées — méthode réelle").first.wait_for()
     assert_no_exception(page)
+    page.get_by_text("Participants", exact=True).first.wait_for()
     labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
     assert labels[:5] == ["Montant engagé", "Part CNSA", "Part OSS", "Actions de prévention", "Participants"]
     assert "pt vs France 2019" in page.locator("[data-testid='stMetricDelta']").first.inner_text()

@@ -14,7 +14,7 @@ import pytest
 from etl import build, download, insee
 from etl.__main__ import main as cli
 from query import indicateurs as q
-from query import portrait
+from query import synthese
 from query.db import Database
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "insee"
@@ -75,17 +75,7 @@ def test_query_table_reproduces_printed_cumul_and_rank(default_db):
 
 
 def test_portrait_reads_nothing_from_absent_topic_tables(default_db):
-    db = Database(default_db)
-    assert portrait.other_topics(db, "200068443") == {}
-    assert "Score de fragilité de l'EPCI" in portrait.missing_topics(db)
-
-
-def test_portrait_reads_a_topic_table_through_member_communes(tmp_path):
-    path = tmp_path / "t.duckdb"
-    build.build(path, ["61"], steps=[*build.REFERENCE_STEPS, build.Step("t", lambda ctx: ctx.con.execute(
-        "CREATE TABLE fragilite_communes AS SELECT '61096' AS code_insee, 0.8 AS score, 'x' AS source") and 1)])
-    rows = portrait.rows_for_epci(Database(path), "fragilite_communes", "200068443")
-    assert rows["code_insee"].tolist() == ["61096"]
+    assert synthese.sections(Database(default_db), "200068443") == []
 
 
 def test_epci_rate_in_database_equals_ratio_of_its_communes_sums(files_db):

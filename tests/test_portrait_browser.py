@@ -4,6 +4,7 @@ embedded Tableau 1 (its own database: the page must not depend on other topics' 
 import pytest
 
 from etl import build, insee
+from export.tables import read_csv_export
 from tests.conftest import ARTIFACTS, assert_no_exception, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -43,10 +44,12 @@ def test_portrait_export_is_a_french_csv_of_the_epci_table(portrait_url, page):
     page.goto(f"{portrait_url}/portrait?dep=61&epci={ANDAINE}")
     wait_for_app(page)
     with page.expect_download() as info:
-        page.get_by_role("button", name="Exporter le tableau (CSV)").click()
-    text = open(info.value.path(), encoding="utf-8-sig").read()
-    lines = text.splitlines()
-    assert len(lines) == 17 and lines[0].startswith("EPCI;Nom dans la source;SIREN;")
+        page.locator("[data-testid='stDownloadButton'] button", has_text="CSV").first.click()
+    data = open(info.value.path(), "rb").read()
+    meta, table = read_csv_export(data)
+    assert meta["Territoire"] == "Orne (61)" and meta["Filtre — référence"] == "France métropolitaine"
+    assert len(table) == 16 and list(table.columns[:3]) == ["EPCI", "Nom dans la source", "SIREN"]
+    text = data.decode("utf-8-sig")
     assert "19020,7" in text and "CC Andaine - Passais" in text  # printed name kept, French decimals
 
 

@@ -93,15 +93,31 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "données") -> bytes:
     return buffer.getvalue()
 
 
+#: Which sources feed the tables of each tab (by the export key's prefix).
+TAB_SOURCES = {
+    "exp_paniers": ("paniers-cnav-2015", "paniers-saisie"),
+    "exp_cpom": ("cpom-besancon", "forfait-global-2012"),
+    "exp_saad": ("unccas-misap-2016", "saad-simule", "saad-saisie"),
+}
+TAB_TERRITORY = {"exp_paniers": "Caisses engagées dans l'expérimentation CNAV",
+                 "exp_cpom": "Simulation d'un SAAD (paramètres saisis)"}
+
+
 def export_buttons(frame: pd.DataFrame, name: str, key: str, label: str = "") -> None:
-    """Two download buttons (CSV ; UTF-8 BOM, XLSX) for a table exactly as shown (secret cells empty)."""
-    suffix = f" — {label}" if label else ""
-    left, right, _ = st.columns([1, 1, 2])
-    left.download_button(f"CSV{suffix}", csv_bytes(frame), f"{name}.csv", "text/csv", key=f"{key}_csv",
-                         icon=":material/download:")
-    right.download_button(f"XLSX{suffix}", xlsx_bytes(frame), f"{name}.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          key=f"{key}_xlsx", icon=":material/download:")
+    """CSV (UTF-8 BOM, `;`) and XLSX of a table exactly as shown (secret cells empty), with the
+    shared header block: title, territory, sources of the tab, simulated flag, date."""
+    from export.meta import ExportMeta
+    from ui import data
+    from ui.export import table_downloads
+
+    prefix = next((p for p in TAB_SOURCES if key.startswith(p)), None)
+    sources = data.sources(data.version())
+    used = sources[sources["source"].isin(TAB_SOURCES.get(prefix, ()))]
+    territory = TAB_TERRITORY.get(prefix) or st.session_state["territoire"].label
+    meta = ExportMeta(title=(label or name.replace("_", " ")).capitalize(), territory=territory,
+                      sources=tuple(f"{n} ({v})" if v else n for n, v in zip(used["name"], used["vintage"])),
+                      simulated=bool((used["nature"] == "simulated").any()))
+    table_downloads(frame, meta, key)
 
 
 def with_secret(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -19,10 +19,10 @@ def table_downloads(frame: pd.DataFrame, meta: ExportMeta, key: str) -> None:
     stem = meta.file_stem()
     left, right, _ = st.columns([1, 1, 4])
     left.download_button("CSV", lambda: tables.to_csv(frame, meta), file_name=f"{stem}.csv",
-                         mime="text/csv", key=f"{key}-csv", icon=":material/download:",
+                         mime="text/csv", key=f"{key}_csv", icon=":material/download:",
                          on_click="ignore", help="CSV UTF-8, séparateur « ; », en-tête sources et filtres")
     right.download_button("XLSX", lambda: tables.to_xlsx(frame, meta), file_name=f"{stem}.xlsx",
-                          mime=XLSX, key=f"{key}-xlsx", icon=":material/download:", on_click="ignore")
+                          mime=XLSX, key=f"{key}_xlsx", icon=":material/download:", on_click="ignore")
 
 
 def figure_downloads(figure: go.Figure, meta: ExportMeta, key: str, print_figure: go.Figure | None = None
@@ -34,6 +34,6 @@ def figure_downloads(figure: go.Figure, meta: ExportMeta, key: str, print_figure
     for column, fmt in zip(columns, ("png", "svg", "pdf")):
         column.download_button(
             fmt.upper(), lambda fmt=fmt: figures.render(source, meta, fmt), file_name=f"{stem}.{fmt}",
-            mime=figures.FORMATS[fmt], key=f"{key}-{fmt}", icon=":material/image:", on_click="ignore",
+            mime=figures.FORMATS[fmt], key=f"{key}_{fmt}", icon=":material/image:", on_click="ignore",
             help=f"Image {fmt.upper()} avec titre, source et date ; texte alternatif : "
                  f"{figures.alt_text(meta)[:200]}")

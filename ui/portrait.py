@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from query import indicateurs, portrait
+from query import indicateurs, synthese
 from ui.data import database
 
 
@@ -64,13 +64,8 @@ def communes_of_epci(db_version: str, siren: str, millesime: int, selection: tup
 
 
 @st.cache_data(show_spinner=False)
-def other_topics(db_version: str, siren: str):
-    return portrait.other_topics(database(), siren)
-
-
-@st.cache_data(show_spinner=False)
-def missing_topics(db_version: str):
-    return portrait.missing_topics(database())
+def other_pages(db_version: str, siren: str):
+    return synthese.sections(database(), siren)
 
 
 def format_valeur(value, unite: str, decimales) -> str:

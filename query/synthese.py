@@ -1,0 +1,125 @@
+"""What each page of the observatory knows about one EPCI, in a few sourced lines: fragility,
+CTG / MSA chartes, CFPPA prevention actions. Used by the portrait page and the fiche territoire.
+
+Each part returns None when its tables are not in the database. Counts of people under the
+secrecy threshold are never written out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from export.fiche import Section
+from methods import fragilite as fragility_method
+from methods.secret import SECRET_THRESHOLD
+from query import fragilite as fragility_query
+from query.db import Database
+from ui.format import nombre, pourcentage
+
+STATUTS = {"signee": "signée", "echue": "échue", "en_preparation": "en préparation", "envisagee": "envisagée"}
+INSTRUMENTS = {"CTG": "CTG", "CEJ": "CEJ", "charte_msa_familles": "charte MSA familles",
+               "charte_msa_aines": "charte MSA aînés", "autre": "autre convention"}
+
+
+def _source_labels(db: Database, keys) -> tuple[list[str], bool]:
+    keys = sorted({k for value in keys if value for k in str(value).split(",")})
+    rows = db.rows("SELECT name, vintage, nature FROM sources WHERE list_contains(?, source) ORDER BY name",
+                   [keys])
+    labels = [f"{name} ({vintage})" if vintage else name for name, vintage, _ in rows]
+    return labels, any(nature == "simulated" for _, _, nature in rows)
+
+
+def _people(n) -> str:
+    return "secret (moins de 11)" if n is not None and 0 < n < SECRET_THRESHOLD else nombre(n)
+
+
+def fragility(db: Database, siren: str) -> Section | None:
+    if not db.has_table("fragilite_communes"):
+        return None
+    years = fragility_query.millesimes(db)
+    dep = db.scalar("SELECT code_departement FROM epci WHERE siren = ?", [siren])
+    if not years or dep is None:
+        return None
+    year = max(years)
+    epcis = fragility_method.assess(fragility_query.epci(db, year, code=dep), "code_departement")
+    row = epcis[epcis["siren_epci"] == siren]
+    if row.empty or row["n_retraites"].isna().all():
+        return None
+    row = row.iloc[0]
+    ranked = epcis.dropna(subset=["score_moyen"]).sort_values("score_moyen", ascending=False)
+    rank = ranked["siren_epci"].tolist().index(siren) + 1
+    communes = fragility_method.assess(fragility_query.communes(db, year, code=dep), "code_departement")
+    members = communes[(communes["siren_epci"] == siren) & (communes["n_retraites"].fillna(0) >= SECRET_THRESHOLD)]
+    lines = [
+        f"Score moyen {nombre(row['score_moyen'], 2)} pour {_people(row['n_retraites'])} retraités "
+        f"({rank}e sur {len(ranked)} EPCI du département, du plus fragile au moins fragile) ; "
+        + ("EPCI fragile (≥ moyenne + ½ écart-type des EPCI du département)." if row["fragile"]
+           else "sous le seuil de fragilité (moyenne + ½ écart-type des EPCI du département)."),
+        f"{int(members['fragile'].sum())} commune(s) fragile(s) dont {int(members['prioritaire'].sum())} "
+        "prioritaire(s) (fragile, plus de 200 personnes de 60 ans et plus, moins de 2 actions de prévention)"
+        + (" : " + ", ".join(members.loc[members["prioritaire"], "nom"].head(8)) if members["prioritaire"].any() else "")
+        + ".",
+    ]
+    labels, simulated = _source_labels(db, [row["source"], row.get("source_60_plus")])
+    return Section(f"Fragilité des retraités ({year})", lines, simulated, labels)
+
+
+def conventions(db: Database, siren: str, on: dt.date | None = None) -> Section | None:
+    if not db.has_table("conventions_perimetre"):
+        return None
+    if on is None:
+        # The registry knows conventions up to its last signature: coverage "today" would only show
+        # the absence of renewals. Default to the end of the registry's last year.
+        last = db.scalar("SELECT max(date_debut) FROM conventions_territoriales WHERE statut = 'signee'")
+        on = min(dt.date.today(), dt.date(last.year, 12, 31)) if last else dt.date.today()
+    rows = db.rows(
+        """SELECT t.instrument, t.intitule, t.date_debut, t.date_fin, t.statut, t.source,
+                  sum(c.population) AS population
+           FROM conventions_territoriales t JOIN conventions_perimetre p USING (convention_id)
+           JOIN communes c ON c.code_insee = p.code_insee
+           WHERE c.siren_epci = ? GROUP BY ALL ORDER BY t.date_debut NULLS LAST""", [siren])
+    population = db.scalar("SELECT population FROM epci WHERE siren = ?", [siren]) or 0
+    active = [r for r in rows if r[4] == "signee" and (r[2] is None or r[2] <= on) and (r[3] is None or r[3] >= on)]
+    covered = db.scalar(
+        """SELECT sum(c.population) FROM communes c WHERE c.siren_epci = ? AND c.code_insee IN (
+               SELECT p.code_insee FROM conventions_perimetre p JOIN conventions_territoriales t USING (convention_id)
+               WHERE t.instrument = 'CTG' AND t.statut = 'signee' AND (t.date_debut IS NULL OR t.date_debut <= ?)
+                 AND (t.date_fin IS NULL OR t.date_fin >= ?))""", [siren, on, on]) or 0
+    lines = [f"Population couverte par une CTG au {on:%d/%m/%Y} (fin de la dernière année du registre) : "
+             f"{pourcentage(covered / population if population else None)} ({nombre(covered)} hab.)."]
+    for instrument, title, start, end, status, _, _ in rows:
+        when = f"{start:%m/%Y}" if start else "date inconnue"
+        until = f" → {end:%m/%Y}" if end else ""
+        state = "en cours" if (instrument, title, start, end, status) in [r[:5] for r in active] \
+            else STATUTS.get(status, status)
+        lines.append(f"{INSTRUMENTS.get(instrument, instrument)} — {title} ({when}{until}, {state})")
+    if not rows:
+        lines.append("Aucune convention connue du registre chargé (le registre embarqué ne contient que "
+                     "les conventions nommées par le rapport IGAS).")
+    labels, simulated = _source_labels(db, [r[5] for r in rows])
+    return Section("Conventions territoriales (CTG, chartes MSA)", lines, simulated, labels)
+
+
+def prevention_actions(db: Database, siren: str) -> Section | None:
+    if not db.has_table("actions_prevention_communes"):
+        return None
+    year = db.scalar("SELECT max(annee) FROM actions_prevention")
+    if year is None:
+        return None
+    n, participants, sources = db.rows(
+        """SELECT count(*), sum(participants), string_agg(DISTINCT source, ',') FROM actions_prevention
+           WHERE annee = ? AND action_id IN (SELECT ac.action_id FROM actions_prevention_communes ac
+                 JOIN communes c USING (code_insee) WHERE c.siren_epci = ?)""", [year, siren])[0]
+    themes = db.rows(
+        """SELECT theme, count(*) FROM actions_prevention WHERE annee = ? AND action_id IN (
+               SELECT ac.action_id FROM actions_prevention_communes ac JOIN communes c USING (code_insee)
+               WHERE c.siren_epci = ?) GROUP BY 1 ORDER BY 2 DESC LIMIT 4""", [year, siren])
+    lines = [f"{nombre(n)} action(s) collective(s) de prévention en {year} dans les communes de l'EPCI, "
+             f"{_people(participants)} participants.",
+             "Thèmes principaux : " + (", ".join(f"{t} ({c})" for t, c in themes) or "—") + "."]
+    labels, simulated = _source_labels(db, [sources])
+    return Section(f"Actions de prévention CFPPA ({year})", lines, simulated, labels)
+
+
+def sections(db: Database, siren: str) -> list[Section]:
+    return [s for s in (fragility(db, siren), conventions(db, siren), prevention_actions(db, siren)) if s]
