@@ -1,0 +1,94 @@
+"""Every page as a person uses it: open by URL, reload, same view; exports download real files."""
+
+import io
+import re
+import struct
+
+import openpyxl
+import pytest
+
+from export.tables import read_csv_export
+from tests.conftest import assert_no_exception, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+FLERS = "200035814"
+PAGES = ["accueil", "fragilite", "cfppa", "ctg", "portrait", "aide-domicile", "a-propos"]
+
+
+def _url(app_url: str, name: str, query: str) -> str:
+    """The default page (accueil) lives at the root: Streamlit gives it the url path ""."""
+    return f"{app_url}/{'' if name == 'accueil' else name}?{query}"
+
+
+def _sidebar_state(page) -> tuple[str, str]:
+    sidebar = page.get_by_test_id("stSidebarUserContent")
+    return (sidebar.get_by_role("combobox", name="Département").input_value(),
+            sidebar.get_by_role("combobox", name="EPCI").input_value())
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_opened_by_url_shows_the_same_view_after_reload(app_url, page, name):
+    page.goto(_url(app_url, name, f"dep=61&epci={FLERS}"))
+    wait_for_app(page)
+    page.locator("h1").first.wait_for()
+    assert_no_exception(page)
+    assert page.get_by_text("Page not found").count() == 0
+    before = _sidebar_state(page)
+    assert before[0] == "61 — Orne" and "Flers Agglo" in before[1]
+    page.reload()
+    wait_for_app(page)
+    page.locator("h1").first.wait_for()
+    assert _sidebar_state(page) == before
+    assert f"epci={FLERS}" in page.url
+    screenshot(page, f"page-{name}-61-flers")
+
+
+def _first_download(page, label: str):
+    button = page.locator("[data-testid='stDownloadButton'] button:visible", has_text=re.compile(rf"^(download|image)?\s*{label}\b"))
+    if button.count() == 0:
+        return None
+    try:
+        with page.expect_download(timeout=90_000) as download:
+            button.first.click()
+    except Exception:
+        screenshot(page, f"echec-export-{label}")
+        raise
+    return download.value.path().read_bytes()
+
+
+@pytest.mark.parametrize("name, tab", [("accueil", None), ("fragilite", None), ("cfppa", None),
+                                       ("ctg", "Où aller ensuite"), ("aide-domicile", None)])
+def test_each_page_table_exports_a_french_csv_and_an_xlsx(app_url, page, name, tab):
+    page.goto(_url(app_url, name, "dep=35"))
+    wait_for_app(page)
+    page.locator("[data-testid='stDownloadButton']").first.wait_for(state="attached")
+    if tab:
+        page.get_by_role("tab", name=tab, exact=True).click()
+        page.wait_for_timeout(800)
+    csv = _first_download(page, "CSV")
+    meta, table = read_csv_export(csv)
+    assert meta["Titre"] and meta["Export"].startswith("Observatoire territorial") and len(table) > 0
+    book = openpyxl.load_workbook(io.BytesIO(_first_download(page, "XLSX")))
+    assert book.sheetnames[-1] == "Sources" and len(book.sheetnames) >= 2
+    assert_no_exception(page)
+
+
+def test_a_map_exports_to_png_svg_and_a_one_page_pdf(app_url, page):
+    page.goto(f"{app_url}/?dep=61")
+    wait_for_app(page)
+    png = _first_download(page, "PNG")
+    assert struct.unpack(">II", png[16:24])[0] == 2480
+    assert _first_download(page, "SVG").lstrip().startswith(b"<svg")
+    pdf = _first_download(page, "PDF")
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
+    assert_no_exception(page)
+
+
+def test_fiche_territoire_downloads_one_a4_page(app_url, page):
+    page.goto(f"{app_url}/?dep=61&epci={FLERS}")
+    wait_for_app(page)
+    with page.expect_download(timeout=90_000) as download:
+        page.locator("[data-testid='stDownloadButton'] button", has_text="Fiche territoire").first.click()
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
