@@ -74,6 +74,7 @@ with tab_paniers:
                 textinfo="value+percent initial", marker={"color": ad.OKABE_ITO[:3]}))
             fig.update_layout(title="Demandes → évaluations → paniers, cumul des 12 caisses")
             st.plotly_chart(layout(fig, 330), width="stretch", key="paniers_funnel_2015")
+            ad.chart_exports(fig, "paniers_funnel_2015", "Paniers de services : demandes, évaluations, paniers accordés (30/06/2015)")
             st.caption(
                 f"{pourcentage(rates['evaluation_par_demande'])} des demandes ont donné lieu à une évaluation, "
                 f"{pourcentage(rates['panier_par_evaluation'])} des évaluations à un panier — « des dossiers pour "
@@ -87,6 +88,7 @@ with tab_paniers:
             fig.update_traces(texttemplate="%{y:.0f} %", showlegend=False)
             fig.update_layout(title="Territoires sélectionnés par les caisses")
             st.plotly_chart(layout(fig, 330), width="stretch", key="paniers_territoires_2015")
+            ad.chart_exports(fig, "paniers_territoires_2015", "Paniers de services par type de territoire (2015)")
             st.caption("Part des territoires (non des paniers) retenus par les caisses engagées. "
                        + ad.source_caption(labels, ["paniers-cnav-2015"], "Lignes 123, 129 et 136."))
     engagement = reperes[reperes["theme"] == "caisses engagées"][["modalite", "periode", "valeur", "source_line"]]
@@ -127,6 +129,7 @@ with tab_paniers:
                       labels={"mois": "Mois", "nombre": "Nombre", "etape": "Étape"})
         fig.update_xaxes(dtick="M1", tickformat="%m/%Y")
         st.plotly_chart(layout(fig), width="stretch", key="paniers_mensuel")
+        ad.chart_exports(fig, "paniers_mensuel", "Paniers de services : suivi mensuel par caisse")
         src = monthly["source"].iloc[0]
         st.caption(ad.source_caption(labels, [src], "Mois sous 11 personnes masqués (secret statistique)."))
         table = paniers.mask_funnel(shown[["caisse", "mois", *paniers.ETAPES]], group="mois")
@@ -264,6 +267,7 @@ with tab_cpom:
                       xaxis_title="Mois de l'exercice, puis dialogue de gestion")
     fig.update_xaxes(type="category")
     st.plotly_chart(layout(fig, 400), width="stretch", key="cpom_cumul")
+    ad.chart_exports(fig, "cpom_cumul", "CPOM / forfait global : versements cumulés et facturation horaire")
     st.caption(f"Règles : {cite('douziemes')} ; {cite('versement_90')} ; {cite('gel_10')} ; "
                f"{cite('calendrier_dialogue')}.")
     components = pd.DataFrame([
@@ -343,6 +347,7 @@ with tab_cpom:
                      labels={"option": "Option", "participation": "Ticket modérateur (€/mois)"})
         fig.update_traces(texttemplate="%{y:,.2f} €", showlegend=False)
         st.plotly_chart(layout(fig, 320), width="stretch", key="cpom_participation")
+        ad.chart_exports(fig, "cpom_participation", "Participation de l'usager selon l'option (7.1 à 7.3)")
     with col_table:
         shown = options.assign(participation=options["participation"].astype(object).where(
             options["participation"].notna(), "non éligible (droit commun)"))
@@ -432,6 +437,7 @@ with tab_saad:
         fig.update_xaxes(tickformat=".0%")
         st.plotly_chart(layout(fig, 140 + 26 * recettes["territoire"].nunique()), width="stretch",
                         key="saad_recettes")
+        ad.chart_exports(fig, "saad_recettes", "SAAD : recettes de l'activité par financeur")
         st.caption(ad.source_caption(labels, saad_sources, f"Exercice {periode}."))
         ad.export_buttons(recettes, f"saad_recettes_financeurs_{periode}", "exp_saad_recettes")
 
@@ -453,6 +459,7 @@ with tab_saad:
                           annotation_position="top left")
             fig.update_yaxes(autorange="reversed")
             st.plotly_chart(layout(fig, 160 + 34 * len(priced)), width="stretch", key="saad_prix")
+            ad.chart_exports(fig, "saad_prix", "SAAD : prix de revient horaire et tarif financé")
             st.caption("Bande grise : prix de revient 2014 des SAAD équilibrés étudiés par l'UNCCAS-MISAP, "
                        "16,30 € à 21,76 € (l. 216-220). " + ad.source_caption(labels, saad_sources))
             gap_table = saad.weighted_cost_gap(prix)
@@ -479,6 +486,7 @@ with tab_saad:
             fig = px.line(serie, x="periode_debut", y=measure, markers=True, color_discrete_sequence=ad.OKABE_ITO,
                           labels={"periode_debut": "Mois", measure: serie_options[indicateur]})
             st.plotly_chart(layout(fig, 320), width="stretch", key="saad_serie_chart")
+            ad.chart_exports(fig, "saad_serie_chart", "SAAD : série mensuelle de l'indicateur")
             st.caption(f"Périodicité de suivi recommandée : "
                        f"{catalogue.set_index('indicateur').at[indicateur, 'periodicite']} (l. 1034). "
                        + ad.source_caption(labels, saad_sources))

@@ -1,11 +1,14 @@
+import dataclasses
+
 import plotly.graph_objects as go
 import streamlit as st
 
+from export.maps import print_choropleth
 from export.meta import ExportMeta
 from methods import fragilite as method
 from ui import data, maps, state
 from ui import fragilite as view
-from ui.export import table_downloads
+from ui.export import figure_downloads, table_downloads
 from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
 
 territoire = state.territory()
@@ -150,6 +153,15 @@ st.plotly_chart(figure, width="stretch", key="frag_map")
 source_names = "; ".join(f"{r['name']} ({r['vintage'] or 's.d.'})" for _, r in sources.iterrows())
 st.caption(f"{rule_note.capitalize()}. Gris foncé : secret statistique (< 11 retraités) ; gris clair : "
            f"pas de données. Sources : {source_names}.")
+chart_meta = ExportMeta(
+    title=f"Score de fragilité des retraités par {'commune' if level == 'communes' else 'EPCI'}",
+    territory=territory_label,
+    sources=tuple(f"{r['name']} ({r['vintage'] or 's.d.'})" for _, r in sources.iterrows()),
+    filters=(("Millésime", str(millesime)), ("Référence", method.REFERENCE_LEVELS[reference]),
+             ("Classes", rule_note)),
+    simulated=bool(len(simulated)))
+figure_downloads(figure, chart_meta, "frag_map_export", print_figure=print_choropleth(
+    mapped, geojson, key, "classe", "Classe", "nom_affiche", discrete=legend))
 
 # -- distribution ------------------------------------------------------------------------------------
 st.subheader(f"Distribution des scores ({unit})")
@@ -170,6 +182,8 @@ else:
 histogram.update_layout(separators=PLOTLY_SEPARATORS, height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                         xaxis_title="Score moyen des retraités", yaxis_title=f"Nombre de {unit}", showlegend=False)
 st.plotly_chart(histogram, width="stretch", key="frag_hist")
+figure_downloads(histogram, dataclasses.replace(chart_meta, title=f"Distribution des scores de fragilité ({unit})"),
+                 "frag_hist_export")
 st.caption(f"{hist_note} {Unit} sous secret exclus. Sources : {source_names}.")
 
 # -- ranked table ------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 import streamlit as st
 
+from export.maps import print_choropleth
 from export.meta import ExportMeta
 from methods import indicateurs as method
 from query.indicateurs import JEU_LABELS
 from ui import data, maps, state
 from ui import portrait as ui
-from ui.export import table_downloads
+from ui.export import figure_downloads, table_downloads
 from ui.format import nombre
 
 territoire = state.territory()
@@ -117,6 +118,13 @@ else:
     figure.update_coloraxes(cmin=0, cmax=n, colorbar_title_text=f"Cumul (0–{n})",
                             colorscale=maps.px.colors.sequential.YlOrRd)
     st.plotly_chart(figure, width="stretch", key="carte_cumul")
+    print_map = print_choropleth(shown, geojson, "code_geo", "cumul_carte", f"Cumul (0–{n})", "nom")
+    print_map.update_coloraxes(cmin=0, cmax=n, colorscale=maps.px.colors.sequential.YlOrRd)
+    figure_downloads(figure, ExportMeta(
+        title="Cumul d'indicateurs défavorables par EPCI", sources=(source_caption,),
+        territory=f"{territoire.departement_nom} ({territoire.departement})",
+        filters=(("référence", reference.libelle), ("millésime", str(millesime)))),
+        "portrait-carte", print_figure=print_map)
     st.caption(f"Source : {source_caption}. EPCI sans valeur dans ce jeu : non coloriés.")
 
     display = table[["nom", "libelle_geo", "code_geo", *selection, "cumul", "rang"]

@@ -103,21 +103,31 @@ TAB_TERRITORY = {"exp_paniers": "Caisses engagées dans l'expérimentation CNAV"
                  "exp_cpom": "Simulation d'un SAAD (paramètres saisis)"}
 
 
-def export_buttons(frame: pd.DataFrame, name: str, key: str, label: str = "") -> None:
-    """CSV (UTF-8 BOM, `;`) and XLSX of a table exactly as shown (secret cells empty), with the
-    shared header block: title, territory, sources of the tab, simulated flag, date."""
+def _meta(key: str, title: str):
+    """Header block of an export of this page: the tab's sources, simulated flag, territory."""
     from export.meta import ExportMeta
     from ui import data
-    from ui.export import table_downloads
 
     prefix = next((p for p in TAB_SOURCES if key.startswith(p)), None)
     sources = data.sources(data.version())
     used = sources[sources["source"].isin(TAB_SOURCES.get(prefix, ()))]
     territory = TAB_TERRITORY.get(prefix) or st.session_state["territoire"].label
-    meta = ExportMeta(title=(label or name.replace("_", " ")).capitalize(), territory=territory,
+    return ExportMeta(title=title[:1].upper() + title[1:], territory=territory,
                       sources=tuple(f"{n} ({v})" if v else n for n, v in zip(used["name"], used["vintage"])),
                       simulated=bool((used["nature"] == "simulated").any()))
-    table_downloads(frame, meta, key)
+
+
+def export_buttons(frame: pd.DataFrame, name: str, key: str, label: str = "") -> None:
+    """CSV (UTF-8 BOM, `;`) and XLSX of a table exactly as shown (secret cells empty), with the
+    shared header block: title, territory, sources of the tab, simulated flag, date."""
+    from ui.export import table_downloads
+    table_downloads(frame, _meta(key, label or name.replace("_", " ")), key)
+
+
+def chart_exports(figure, key: str, title: str) -> None:
+    """PNG / SVG / PDF of a chart of this page, with the same header block."""
+    from ui.export import figure_downloads
+    figure_downloads(figure, _meta(f"exp_{key}", title), f"exp_{key}_fig")
 
 
 def with_secret(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
