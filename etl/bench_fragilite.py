@@ -68,19 +68,12 @@ print(json.dumps({"seconds": seconds, "scan_seconds": t1 - t0, "retirees": int(r
 def reference_file(folder: Path):
     """A small DuckDB file with the commune reference (codes, EPCI, history, population, 60+)."""
     import duckdb
-    import pandas as pd
 
     from etl import fragilite as f
     from etl import reference
 
-    raw = reference.read_raw()
-    com = raw["communes"].drop(columns="geometry")
-    deps = raw["departements"][["id", "code"]].rename(columns={"id": "departement_id", "code": "code_departement"})
-    epci = raw["epci"][["id", "code"]].rename(columns={"id": "epci_id", "code": "siren_epci"})
-    current = com[com["type"] == "COM"].merge(deps, on="departement_id", how="left").merge(epci, on="epci_id", how="left")
-    current["population"] = pd.to_numeric(current["population_municipale"]).astype("Int64")
-    communes = current.rename(columns={"code": "code_insee"})[
-        ["code_insee", "nom", "code_departement", "siren_epci", "population"]]
+    communes = f.national_communes()
+    com = reference.read_raw()["communes"].drop(columns="geometry")
     parents = com[["id", "code"]].rename(columns={"id": "commune_parent_id", "code": "code_insee"})
     history = com[com["type"] != "COM"].merge(parents, on="commune_parent_id")[["code", "type", "nom", "code_insee"]]
     history = history.rename(columns={"code": "code_ancien"})
