@@ -42,11 +42,11 @@ others = ui.departements(version)
 others = others[others["code"] != dep]
 c1, c2, c3 = st.columns([1, 2, 1])
 annee = c1.selectbox("Année", years, index=years.index(2019) if 2019 in years else len(years) - 1,
-                     key="cfppa_annee")
-comparer = c2.selectbox("Comparer avec", ["France", *others["code"]], key="cfppa_comparer",
+                     key="cfppa_annee", bind="query-params")
+comparer = c2.selectbox("Comparer avec", ["France", *others["code"]], key="cfppa_comparer", bind="query-params",
                         format_func=lambda c: "France (référence nationale)" if c == "France"
                         else f"{c} — {others.set_index('code').at[c, 'nom']}")
-unite = c3.radio("Unité", ["€", "%"], horizontal=True, key="cfppa_unite")
+unite = c3.radio("Unité", ["€", "%"], horizontal=True, key="cfppa_unite", bind="query-params")
 filters = (("Année", str(annee)), ("Unité", unite))
 
 
@@ -198,7 +198,7 @@ with tabs[2]:
 with tabs[3]:
     st.subheader(f"Actions de prévention {annee} — {dep_label}")
     a, b, c = st.columns([1, 2, 2])
-    niveau = a.radio("Maille", ["communes", "epci"], horizontal=True, key="cfppa_niveau",
+    niveau = a.radio("Maille", ["communes", "epci"], horizontal=True, key="cfppa_niveau", bind="query-params",
                      format_func=lambda v: "Communes" if v == "communes" else "EPCI")
     indicateurs = {"nb_actions": "Nombre d'actions", "actions_pour_1000": "Actions pour 1 000",
                    "participants_pour_1000": "Participants pour 1 000"}
@@ -207,7 +207,7 @@ with tabs[3]:
     carte, denominator = ui.carte_actions(version, dep, annee, niveau)
     key = carte.attrs.get("key", "code_insee" if niveau == "communes" else "siren")
     priority = ui.communes_prioritaires(version, dep, annee) if niveau == "communes" else None
-    overlay = c.checkbox("Superposer les communes prioritaires (page Fragilité)", key="cfppa_overlay",
+    overlay = c.checkbox("Superposer les communes prioritaires (page Fragilité)", key="cfppa_overlay", bind="query-params",
                          disabled=priority is None,
                          help="Fragile (score ≥ moyenne départementale + ½ écart-type) ∧ plus de 200 personnes "
                               "de 60 ans et plus ∧ moins de 2 actions — méthode de la page Fragilité")

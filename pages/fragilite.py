@@ -31,24 +31,24 @@ if len(simulated):
 
 # -- filters ---------------------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns(4)
-level = c1.radio("Échelle", ["epci", "communes"], horizontal=True, key="frag_level",
+level = c1.radio("Échelle", ["epci", "communes"], horizontal=True, key="frag_level", bind="query-params",
                  format_func={"epci": "EPCI", "communes": "Communes"}.get)
 scopes = ["departement"] if level == "communes" else ["departement", "region", "france"]
-scope = c2.selectbox("Périmètre", scopes, key="frag_scope", format_func=lambda s: {
+scope = c2.selectbox("Périmètre", scopes, key="frag_scope", bind="query-params", format_func=lambda s: {
     "departement": f"{territoire.departement_nom} ({territoire.departement})",
     "region": "Région du département", "france": "France entière"}[s])
-reference = c3.selectbox("Référence moyenne + ½ σ", list(method.REFERENCE_LEVELS), key="frag_ref",
+reference = c3.selectbox("Référence moyenne + ½ σ", list(method.REFERENCE_LEVELS), key="frag_ref", bind="query-params",
                          format_func=method.REFERENCE_LEVELS.get)
-mode = c4.radio("Classes de la carte", ["regle", "quantiles"], horizontal=True, key="frag_mode",
+mode = c4.radio("Classes de la carte", ["regle", "quantiles"], horizontal=True, key="frag_mode", bind="query-params",
                 format_func={"regle": "moyenne + ½ σ", "quantiles": "quintiles"}.get)
 c5, c6, c7, c8 = st.columns(4)
 natures = c5.multiselect("Nature d'EPCI", ["ME", "CU", "CA", "CC"], default=["ME", "CU", "CA", "CC"],
-                         key="frag_natures")
+                         key="frag_natures", bind="query-params")
 threshold = c6.slider("Seuil de score individuel « fragile »", method.SCORE_MIN, method.SCORE_MAX,
-                      method.DEFAULT_SCORE_THRESHOLD, key="frag_seuil",
+                      method.DEFAULT_SCORE_THRESHOLD, key="frag_seuil", bind="query-params",
                       help="Part des retraités dont le score est au moins égal à ce seuil (hypothèse : 7).")
-millesime = c7.selectbox("Millésime", millesimes, key="frag_millesime")
-only_priority = c8.toggle("Seulement les prioritaires", key="frag_prio")
+millesime = c7.selectbox("Millésime", millesimes, key="frag_millesime", bind="query-params")
+only_priority = c8.toggle("Seulement les prioritaires", key="frag_prio", bind="query-params")
 
 detail = view.has_detail(version, millesime)
 years_available = view.action_years(version)
@@ -61,9 +61,9 @@ with st.expander("Paramètres de la méthode", expanded=False):
                                     method.CONCENTRATION_MIN_60_PLUS, step=50, key="frag_conc")
     actions_max = p2.number_input("Couverture : moins de N actions de prévention", 1, 50,
                                   method.ACTIONS_MAX_EXCLUSIVE, key="frag_actions")
-    ddof = p3.radio("Écart type", [1, 0], key="frag_ddof", horizontal=True,
+    ddof = p3.radio("Écart type", [1, 0], key="frag_ddof", bind="query-params", horizontal=True,
                     format_func={1: "échantillon (n − 1)", 0: "population (n)"}.get)
-    weighted = p3.toggle("Moyenne pondérée par les retraités", key="frag_weighted")
+    weighted = p3.toggle("Moyenne pondérée par les retraités", key="frag_weighted", bind="query-params")
     years = None
     if years_available:
         lo, hi = years_available[0], years_available[-1]

@@ -91,3 +91,18 @@ def test_fiche_territoire_downloads_one_a4_page(app_url, page):
         page.locator("[data-testid='stDownloadButton'] button", has_text="Fiche territoire").first.click()
     pdf = download.value.path().read_bytes()
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
+
+
+def test_page_filters_live_in_the_url_and_reopen_the_same_view(app_url, page):
+    page.goto(f"{app_url}/fragilite?dep=35&frag_level=Communes&frag_seuil=8")
+    wait_for_app(page)
+    page.get_by_text("Score de fragilité par commune").first.wait_for()
+    assert_no_exception(page)
+    page.goto(f"{app_url}/cfppa?dep=35&cfppa_unite=%25&cfppa_annee=2020")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Financements CFPPA").wait_for()
+    assert page.get_by_test_id("stMainBlockContainer").get_by_role("radio", name="%").is_checked()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("radio", name="€").check(force=True)
+    wait_for_app(page)
+    page.wait_for_function("() => !window.location.search.includes('cfppa_unite')")
+    assert "cfppa_annee=2020" in page.url
