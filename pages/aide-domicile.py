@@ -117,7 +117,7 @@ with tab_paniers:
                 "`python -m etl build --input DOSSIER`.", icon=":material/upload_file:")
     else:
         caisses = sorted(monthly["caisse"].unique())
-        chosen = st.multiselect("Caisses", caisses, default=caisses, key="paniers_caisses")
+        chosen = st.multiselect("Caisses", caisses, default=caisses, key="paniers_caisses", bind="query-params")
         shown = monthly[monthly["caisse"].isin(chosen)]
         per_month = shown.groupby("mois", as_index=False)[list(paniers.ETAPES)].sum()
         per_month_masked = paniers.mask_funnel(per_month, group=None)
@@ -169,18 +169,18 @@ with tab_cpom:
                 "facturation horaire des heures réalisées au même tarif. Chaque règle cite son paragraphe.")
     c1, c2, c3 = st.columns(3)
     planned = c1.number_input("Heures annuelles engagées", 1000.0, 2_000_000.0, 18_000.0, 500.0, format="%.0f",
-                              key="cpom_heures", help=cite("engagement_heures"))
+                              key="cpom_heures", bind="query-params", help=cite("engagement_heures"))
     rate = c2.number_input("Tarif horaire financé (prix de référence, €)", 5.0, 60.0, 20.0, 0.1, format="%.2f",
-                           key="cpom_tarif")
+                           key="cpom_tarif", bind="query-params")
     cost_price = c3.number_input("Prix de revient horaire du SAAD (€)", 5.0, 80.0, 21.40, 0.1, format="%.2f",
-                                 key="cpom_prix", help="Repère UNCCAS-MISAP 2014 : 16,30 € à 21,76 € (l. 216-220).")
+                                 key="cpom_prix", bind="query-params", help="Repère UNCCAS-MISAP 2014 : 16,30 € à 21,76 € (l. 216-220).")
     c1, c2, c3 = st.columns(3)
     coverage = c1.slider("Part du différentiel couverte par le département", 0, 100, 100, 5, format="%d %%",
-                         key="cpom_couverture", help=cite("differentiel")) / 100
+                         key="cpom_couverture", bind="query-params", help=cite("differentiel")) / 100
     cfs_other = c2.number_input("Autres CFS : prévention, intérêt général (€/an)", 0.0, 1e8, 0.0, 1000.0,
-                                format="%.0f", key="cpom_cfs", help=cite("cfs"))
+                                format="%.0f", key="cpom_cfs", bind="query-params", help=cite("cfs"))
     delegated = c3.number_input("Gestion déléguée des aides techniques (€/an)", 0.0, 1e8, 0.0, 1000.0,
-                                format="%.0f", key="cpom_gestion", help=cite("composantes"))
+                                format="%.0f", key="cpom_gestion", bind="query-params", help=cite("composantes"))
 
     with st.expander("Heures réalisées par mois", expanded=False, icon=":material/calendar_month:"):
         default_month = round(planned * 0.95 / 12)
@@ -195,14 +195,14 @@ with tab_cpom:
     st.markdown("**Dialogue de gestion**")
     c1, c2, c3 = st.columns(3)
     mode = c1.selectbox("Régularisation hors bande", list(cpom.REGULARISATION_MODES),
-                        format_func=cpom.REGULARISATION_MODES.get, index=1, key="cpom_mode",
+                        format_func=cpom.REGULARISATION_MODES.get, index=1, key="cpom_mode", bind="query-params",
                         help=cite("avenant"))
-    overrun = c2.checkbox("Financer les heures au-delà de + 10 %", value=False, key="cpom_depassement",
+    overrun = c2.checkbox("Financer les heures au-delà de + 10 %", value=False, key="cpom_depassement", bind="query-params",
                           help=cite("plafond_apa"))
     release_mode = c3.radio("Part des 10 % libérée", ["selon les objectifs", "saisie directe"], horizontal=True,
-                            key="cpom_liberation_mode", help=cite("gel_10"))
+                            key="cpom_liberation_mode", bind="query-params", help=cite("gel_10"))
     if release_mode == "saisie directe":
-        release_share = st.slider("Part libérée", 0, 100, 100, 5, format="%d %%", key="cpom_liberation") / 100
+        release_share = st.slider("Part libérée", 0, 100, 100, 5, format="%d %%", key="cpom_liberation", bind="query-params") / 100
     else:
         objectives = pd.DataFrame({
             "objectif": ["Activité réalisée / prévisionnelle (§ 6.4 l. 295)",
@@ -299,13 +299,13 @@ with tab_cpom:
                 "cahier des charges : saisir celles du CPOM.")
     c1, c2, c3, c4 = st.columns(4)
     non_presence = c1.number_input("Non-présence directe (% de 1 607 h)", 0.0, 60.0, 15.0, 0.5,
-                                   key="cpom_np", help=cite("non_presence")) / 100
-    np_low = c2.number_input("Borne basse (%)", 0.0, 60.0, value=None, key="cpom_np_bas")
-    np_high = c2.number_input("Borne haute (%)", 0.0, 60.0, value=None, key="cpom_np_haut")
+                                   key="cpom_np", bind="query-params", help=cite("non_presence")) / 100
+    np_low = c2.number_input("Borne basse (%)", 0.0, 60.0, value=None, key="cpom_np_bas", bind="query-params")
+    np_high = c2.number_input("Borne haute (%)", 0.0, 60.0, value=None, key="cpom_np_haut", bind="query-params")
     structure = c3.number_input("Frais de structure (% des dépenses brutes)", 0.0, 60.0, 12.0, 0.5,
-                                key="cpom_structure", help=cite("frais_structure")) / 100
-    st_low = c4.number_input("Borne basse (%) ", 0.0, 60.0, value=None, key="cpom_st_bas")
-    st_high = c4.number_input("Borne haute (%) ", 0.0, 60.0, value=None, key="cpom_st_haut")
+                                key="cpom_structure", bind="query-params", help=cite("frais_structure")) / 100
+    st_low = c4.number_input("Borne basse (%) ", 0.0, 60.0, value=None, key="cpom_st_bas", bind="query-params")
+    st_high = c4.number_input("Borne haute (%) ", 0.0, 60.0, value=None, key="cpom_st_haut", bind="query-params")
     frame_checks = []
     for label, value, low, high, key in [("Non-présence directe", non_presence, np_low, np_high, "non_presence"),
                                          ("Frais de structure", structure, st_low, st_high, "frais_structure")]:
@@ -316,7 +316,7 @@ with tab_cpom:
     st.dataframe(pd.DataFrame(frame_checks, columns=["ratio", "valeur", "contrôle", "règle (source)"]),
                  hide_index=True, width="stretch")
     paid_hour = st.number_input("Coût chargé d'une heure rémunérée d'intervenant (€), pour reconstituer le prix "
-                                "de revient", 5.0, 60.0, 16.0, 0.1, format="%.2f", key="cpom_cout_heure")
+                                "de revient", 5.0, 60.0, 16.0, 0.1, format="%.2f", key="cpom_cout_heure", bind="query-params")
     rebuilt = cpom.cost_price_from_components(paid_hour, non_presence, structure)
     st.caption(f"{nombre(cpom.productive_hours_per_etp(non_presence))} h de présence directe par ETP "
                f"(1 607 h × (1 − {pourcentage(non_presence)})) : {nombre(etp, 1)} ETP d'intervenants pour "
@@ -326,16 +326,16 @@ with tab_cpom:
 
     st.markdown("**Participation d'un bénéficiaire de l'APA selon l'option retenue (§ 7)**")
     c1, c2, c3, c4 = st.columns(4)
-    gir = c1.selectbox("GIR", [1, 2, 3, 4], index=2, key="cpom_gir")
-    include_gir4 = c1.checkbox("Option 7.3 ouverte au GIR 4", value=False, key="cpom_gir4")
-    income = c2.number_input("Revenu mensuel (€)", 0.0, 20_000.0, 1_600.0, 50.0, format="%.0f", key="cpom_revenu")
-    mtp = c2.number_input("MTP en vigueur (€/mois)", 100.0, 5_000.0, 1_100.0, 1.0, format="%.2f", key="cpom_mtp",
+    gir = c1.selectbox("GIR", [1, 2, 3, 4], index=2, key="cpom_gir", bind="query-params")
+    include_gir4 = c1.checkbox("Option 7.3 ouverte au GIR 4", value=False, key="cpom_gir4", bind="query-params")
+    income = c2.number_input("Revenu mensuel (€)", 0.0, 20_000.0, 1_600.0, 50.0, format="%.0f", key="cpom_revenu", bind="query-params")
+    mtp = c2.number_input("MTP en vigueur (€/mois)", 100.0, 5_000.0, 1_100.0, 1.0, format="%.2f", key="cpom_mtp", bind="query-params",
                           help="Majoration pour tierce personne : montant réglementaire à saisir (non fourni par "
                                "les sources ; valeur par défaut indicative).")
-    plan_hours = c3.number_input("Plan d'aide accepté (h/mois)", 0.0, 300.0, 30.0, 1.0, key="cpom_plan")
-    used_hours = c3.number_input("Heures réalisées ce mois (h)", 0.0, 300.0, 24.0, 1.0, key="cpom_realisees")
+    plan_hours = c3.number_input("Plan d'aide accepté (h/mois)", 0.0, 300.0, 30.0, 1.0, key="cpom_plan", bind="query-params")
+    used_hours = c3.number_input("Heures réalisées ce mois (h)", 0.0, 300.0, 24.0, 1.0, key="cpom_realisees", bind="query-params")
     reference_amount = c4.number_input("Montant de référence de l'option 7.3 (€/mois)", 0.0, 5_000.0, 500.0, 10.0,
-                                       key="cpom_reference",
+                                       key="cpom_reference", bind="query-params",
                                        help="La source ne dit pas à quel montant s'applique le taux en 7.3 : base "
                                             "forfaitaire fixée dans le CPOM (§ 7, l. 321).")
     options = cpom.participation_options(plan_hours, used_hours, rate, income, mtp, reference_amount, gir,
@@ -390,7 +390,7 @@ with tab_saad:
         st.info("Aucun service ni indicateur pour ce territoire : remplir les modèles `saad_services` et "
                 "`saad_indicateurs` ci-dessous.", icon=":material/upload_file:")
     else:
-        periode = st.selectbox("Exercice", periods, key="saad_periode")
+        periode = st.selectbox("Exercice", periods, key="saad_periode", bind="query-params")
         prix = ad.saad_prix(version, territoire.departement, territoire.epci, periode)
         by_epci = saad.weighted_cost_gap(prix, by="siren_epci")
         overall = by_epci[by_epci["territoire"] == "Ensemble"]
@@ -478,7 +478,7 @@ with tab_saad:
         serie_options = {4: "Heures d'intervention (somme)", 5: "Bénéficiaires (somme)",
                          16: "Taux d'absentéisme (moyenne des services, %)"}
         indicateur = st.radio("Suivi mensuel", list(serie_options), format_func=serie_options.get,
-                              horizontal=True, key="saad_serie")
+                              horizontal=True, key="saad_serie", bind="query-params")
         serie = ad.saad_serie(version, territoire.departement, territoire.epci, indicateur)
         if len(serie):
             measure = "moyenne" if indicateur == 16 else "somme"

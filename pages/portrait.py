@@ -46,16 +46,16 @@ else:
     choices = list(zip(jeux["jeu"], jeux["millesime"]))
     left, middle, right = st.columns([2, 2, 3])
     jeu, millesime = left.selectbox(
-        "Jeu de données", choices, format_func=lambda c: f"{JEU_LABELS.get(c[0], c[0])} — {c[1]}", key="portrait_jeu")
+        "Jeu de données", choices, format_func=lambda c: f"{JEU_LABELS.get(c[0], c[0])} — {c[1]}", key="portrait_jeu", bind="query-params")
     refs = ui.references(version, territoire.departement, jeu, millesime)
     if not refs:
         st.warning("Ce jeu de données ne contient aucune valeur de référence (France, région, département).")
         st.stop()
-    reference = middle.selectbox("Référence", refs, format_func=lambda r: r.libelle, key="portrait_reference")
+    reference = middle.selectbox("Référence", refs, format_func=lambda r: r.libelle, key="portrait_reference", bind="query-params")
     available = ui.available_indicators(version, territoire.departement, jeu, millesime)
     default = [i for i in method.TABLEAU1 if i in available]
     selection = tuple(right.multiselect("Indicateurs du cumul", available, default=default,
-                                        format_func=lambda i: catalogue.at[i, "libelle"], key="portrait_ind")
+                                        format_func=lambda i: catalogue.at[i, "libelle"], key="portrait_ind", bind="query-params")
                       or default)
     table = ui.tableau_epci(version, territoire.departement, jeu, millesime, reference, selection)
     sources = ui.sources_of(version, jeu, millesime)
@@ -175,7 +175,7 @@ if not jeux.empty:
 if territoire.epci:
     st.subheader("Priorité petite enfance (règle CNAF)")
     seuil = st.number_input("Seuil de couverture (places pour 100 enfants)", min_value=0.0, max_value=100.0,
-                            value=method.SEUIL_COUVERTURE_PETITE_ENFANCE, step=1.0, key="portrait_seuil",
+                            value=method.SEUIL_COUVERTURE_PETITE_ENFANCE, step=1.0, key="portrait_seuil", bind="query-params",
                             help="Rapport l.2244 : « inférieur à 54 places pour 100 enfants », présenté comme la "
                                  "moyenne nationale (58 pour 100 fin 2018 selon l.910).")
     priorite = ui.petite_enfance(version, territoire.epci, seuil)
