@@ -125,7 +125,33 @@ def epci_fiche_pdf(db, siren: str) -> bytes:
     fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, width=700, height=700,
                       coloraxis_colorbar={"title": "hab.", "tickformat": ",.0f", "len": 0.5},
                       separators=", ")
+    return render_pdf(fiche_query.fiche_epci(db, siren, _map_png(fig)))
+
+
+def commune_fiche_pdf(db, code: str) -> bytes:
+    """The fiche of one commune: the commune highlighted among its EPCI's communes."""
+    from export import maps
+    from query import fiche as fiche_query
+    from query import territoires
+
+    siren = db.scalar("SELECT siren_epci FROM communes WHERE code_insee = ?", [code])
+    if siren:
+        geojson = territoires.geojson(db, "communes", siren_epci=siren)
+        frame = territoires.communes(db, siren_epci=siren)
+    else:
+        geojson = territoires.geojson(db, "communes", db.scalar(
+            "SELECT code_departement FROM communes WHERE code_insee = ?", [code]))
+        frame = territoires.communes(db, departement=db.scalar(
+            "SELECT code_departement FROM communes WHERE code_insee = ?", [code]))
+    frame = frame.assign(role=["la commune" if c == code else "autres communes" for c in frame["code_insee"]])
+    fig = maps.print_choropleth(frame, geojson, "code_insee", "role", "", "nom",
+                                discrete={"la commune": "#1d5c8c", "autres communes": "#e8eef3"})
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, width=700, height=700, showlegend=False)
+    return render_pdf(fiche_query.fiche_commune(db, code, _map_png(fig)))
+
+
+def _map_png(fig) -> bytes:
+    from export import figures
     with figures._lock:
         figures._configure()
-        png = fig.to_image(format="png", width=700, height=700)
-    return render_pdf(fiche_query.fiche_epci(db, siren, png))
+        return fig.to_image(format="png", width=700, height=700)

@@ -79,6 +79,15 @@ if territoire.epci:
                                                      "Population", format="localized")})
     table_downloads(members[["code_insee", "nom", "code_departement", "population"]], commune_meta,
                     "table-communes")
+    from export.fiche import commune_fiche_pdf
+    names = dict(zip(members["code_insee"], members["nom"]))
+    left, right = st.columns([2, 3])
+    chosen = left.selectbox("Fiche d'une commune", list(names), format_func=lambda c: f"{names[c]} ({c})",
+                            key="fiche_commune")
+    right.download_button(f"Fiche territoire (PDF A4) — {names[chosen]}",
+                          lambda: commune_fiche_pdf(data.database(), chosen), file_name=f"fiche-{chosen}.pdf",
+                          mime="application/pdf", icon=":material/picture_as_pdf:", on_click="ignore",
+                          key="fiche-commune")
 
 st.subheader("Ce que contient la base")
 shown = sources.assign(row_count=sources["row_count"].map(nombre))[

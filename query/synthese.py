@@ -123,3 +123,70 @@ def prevention_actions(db: Database, siren: str) -> Section | None:
 
 def sections(db: Database, siren: str) -> list[Section]:
     return [s for s in (fragility(db, siren), conventions(db, siren), prevention_actions(db, siren)) if s]
+
+
+# -- one commune -------------------------------------------------------------------------------------
+
+def commune_fragility(db: Database, code: str) -> Section | None:
+    if not db.has_table("fragilite_communes"):
+        return None
+    years = fragility_query.millesimes(db)
+    dep = db.scalar("SELECT code_departement FROM communes WHERE code_insee = ?", [code])
+    if not years or dep is None:
+        return None
+    year = max(years)
+    communes = fragility_method.assess(fragility_query.communes(db, year, code=dep), "code_departement")
+    row = communes[communes["code_insee"] == code]
+    if row.empty or row["n_retraites"].isna().all():
+        return None
+    row = row.iloc[0]
+    labels, simulated = _source_labels(db, [row["source"], row.get("source_60_plus")])
+    if row["n_retraites"] < SECRET_THRESHOLD:
+        lines = ["Moins de 11 retraités : score couvert par le secret statistique."]
+    else:
+        yes = {True: "oui", False: "non"}
+        lines = [f"Score moyen {nombre(row['score_moyen'], 2)} pour {_people(row['n_retraites'])} retraités ; "
+                 f"seuil de fragilité du département {nombre(row['ref_seuil'], 2)} (moyenne + ½ écart-type).",
+                 f"Fragile : {yes[bool(row['fragile'])]} ; plus de 200 personnes de 60 ans et plus : "
+                 f"{yes[bool(row['concentration'])]} ; actions de prévention (toutes années chargées) : "
+                 f"{nombre(row['n_actions'])} ; "
+                 f"commune prioritaire : {yes[bool(row['prioritaire'])]}."]
+    return Section(f"Fragilité des retraités ({year})", lines, simulated, labels)
+
+
+def commune_conventions(db: Database, code: str) -> Section | None:
+    if not db.has_table("conventions_perimetre"):
+        return None
+    rows = db.rows(
+        """SELECT t.instrument, t.intitule, t.date_debut, t.date_fin, t.statut, t.source
+           FROM conventions_territoriales t JOIN conventions_perimetre p USING (convention_id)
+           WHERE p.code_insee = ? ORDER BY t.date_debut NULLS LAST""", [code])
+    lines = [f"{INSTRUMENTS.get(i, i)} — {title} ({f'{start:%m/%Y}' if start else 'date inconnue'}"
+             f"{f' → {end:%m/%Y}' if end else ''}, {STATUTS.get(status, status)})"
+             for i, title, start, end, status, _ in rows]
+    if not lines:
+        lines = ["Aucune convention connue du registre chargé pour cette commune."]
+    labels, simulated = _source_labels(db, [r[5] for r in rows])
+    return Section("Conventions territoriales (CTG, chartes MSA)", lines, simulated, labels)
+
+
+def commune_actions(db: Database, code: str) -> Section | None:
+    if not db.has_table("actions_prevention_communes"):
+        return None
+    year = db.scalar("SELECT max(annee) FROM actions_prevention")
+    if year is None:
+        return None
+    n, participants, sources = db.rows(
+        """SELECT count(*), sum(participants), string_agg(DISTINCT source, ',') FROM actions_prevention
+           WHERE annee = ? AND action_id IN (SELECT action_id FROM actions_prevention_communes
+                                             WHERE code_insee = ?)""", [year, code])[0]
+    labels, simulated = _source_labels(db, [sources])
+    return Section(f"Actions de prévention CFPPA ({year})",
+                   [f"{nombre(n)} action(s) collective(s) tenue(s) dans la commune en {year}, "
+                    f"{_people(participants)} participants (toutes communes de ces actions)."],
+                   simulated, labels)
+
+
+def commune_sections(db: Database, code: str) -> list[Section]:
+    parts = (commune_fragility(db, code), commune_conventions(db, code), commune_actions(db, code))
+    return [s for s in parts if s]

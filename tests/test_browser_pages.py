@@ -106,3 +106,15 @@ def test_page_filters_live_in_the_url_and_reopen_the_same_view(app_url, page):
     wait_for_app(page)
     page.wait_for_function("() => !window.location.search.includes('cfppa_unite')")
     assert "cfppa_annee=2020" in page.url
+
+
+def test_commune_fiche_downloads_one_a4_page(app_url, page):
+    page.goto(f"{app_url}/?dep=61&epci={FLERS}")
+    wait_for_app(page)
+    button = page.locator("[data-testid='stDownloadButton'] button", has_text="Athis-Val de Rouvre")
+    button.first.wait_for()
+    with page.expect_download(timeout=90_000) as download:
+        button.first.click()
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
+    assert download.value.suggested_filename == "fiche-61007.pdf"

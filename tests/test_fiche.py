@@ -25,3 +25,24 @@ def test_epci_fiche_has_its_map_and_the_reference_section(small_db):
     siren = small_db.scalar("SELECT siren FROM epci WHERE nom LIKE '%Flers Agglo%'")
     pdf = epci_fiche_pdf(small_db, siren)
     assert _pages(pdf) == 1 and b"/Subtype /Image" in pdf
+
+
+@pytest.mark.browser
+def test_commune_fiche_is_one_page_with_its_map_and_secret_safe_sections(small_db):
+    from export.fiche import commune_fiche_pdf
+    from query import synthese
+
+    pdf = commune_fiche_pdf(small_db, "61169")  # Flers
+    assert _pages(pdf) == 1 and b"/Subtype /Image" in pdf
+    titles = [s.title.split(" (")[0] for s in synthese.commune_sections(small_db, "61169")]
+    assert titles == ["Fragilité des retraités", "Conventions territoriales", "Actions de prévention CFPPA"]
+
+
+def test_commune_with_fewer_than_eleven_retirees_shows_no_score(small_db):
+    from query import synthese
+
+    code = small_db.scalar("SELECT code_insee FROM fragilite_communes WHERE n_retraites BETWEEN 1 AND 10 LIMIT 1")
+    if code is None:
+        pytest.skip("no commune under the secrecy threshold in the small build")
+    section = synthese.commune_fragility(small_db, code)
+    assert section.lines == ["Moins de 11 retraités : score couvert par le secret statistique."]
