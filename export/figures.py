@@ -66,8 +66,41 @@ def render(figure: go.Figure, meta: ExportMeta, fmt: str, width: int = A4_WIDTH_
     fig = decorate(figure, meta, width, height)
     with _lock:
         _configure()
-        return fig.to_image(format=fmt, width=width, height=fig.layout.height,
+        data = fig.to_image(format=fmt, width=width, height=fig.layout.height,
                             scale=SCALE if fmt == "png" else 1)
+    if fmt == "png":
+        return _png_with_text(data, {"Title": meta.title, "Description": alt_text(meta),
+                                     "Source": "; ".join(meta.sources)})
+    if fmt == "svg":
+        return _svg_with_alt(data, meta.title, alt_text(meta))
+    return data
+
+
+def _png_with_text(png: bytes, fields: dict[str, str]) -> bytes:
+    """Adds UTF-8 text chunks (iTXt) before IEND: the alt text travels with the image."""
+    import struct
+    import zlib
+
+    chunks = b""
+    for key, text in fields.items():
+        body = key.encode("latin-1") + b"\x00\x00\x00" + b"fr" + b"\x00" + b"\x00" + text.encode("utf-8")
+        chunks += struct.pack(">I", len(body)) + b"iTXt" + body + struct.pack(">I", zlib.crc32(b"iTXt" + body))
+    end = png.rindex(b"IEND") - 4
+    return png[:end] + chunks + png[end:]
+
+
+def _svg_with_alt(svg: bytes, title: str, description: str) -> bytes:
+    """`<title>` and `<desc>` as the first children of the root element (read by screen readers)."""
+    from xml.sax.saxutils import escape
+
+    text = svg.decode("utf-8")
+    start = text.index("<svg")
+    end = text.index(">", start) + 1
+    head = text[start:end]
+    if "role=" not in head:
+        head = head[:-1] + ' role="img">'
+    return (text[:start] + head + f"<title>{escape(title)}</title><desc>{escape(description)}</desc>"
+            + text[end:]).encode("utf-8")
 
 
 def alt_text(meta: ExportMeta, summary: str = "") -> str:

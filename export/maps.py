@@ -19,6 +19,7 @@ def print_choropleth(frame, geojson: dict, key: str, color: str, label: str,
         fig = px.choropleth(frame, geojson=geojson, locations=key, featureidkey="id", color=color,
                             color_continuous_scale=SEQUENTIAL, hover_name=hover_name,
                             labels={color: label}, fitbounds="locations")
+        fig.update_layout(coloraxis_colorbar_tickformat=",.0f")  # 50 000, not 50k (French separators)
     fig.update_geos(visible=False, projection_type="mercator")
     fig.update_traces(marker_line_width=0.5, marker_line_color="#4a4a4a")
     return fig

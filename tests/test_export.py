@@ -52,7 +52,9 @@ def test_map_exports_to_print_png_svg_and_one_page_pdf(small_db):
     png = figures.render(fig, META, "png")
     width, height = struct.unpack(">II", png[16:24])
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and width == 2480 and height > 1000
+    assert b"iTXt" in png and "Ille-et-Vilaine (35)".encode() in png  # alt text inside the PNG
     svg = figures.render(fig, META, "svg").decode()
     assert svg.lstrip().startswith("<svg") and "Observatoire territorial" in svg and "SIMULÉES" in svg
+    assert "<title>EPCI par population</title><desc>" in svg
     pdf = figures.render(fig, META, "pdf")
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
