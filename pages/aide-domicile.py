@@ -4,6 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from etl.aide_domicile import TEMPLATES
+from export.maps import print_choropleth
 from methods import cpom, paniers, saad
 from ui import aide_domicile as ad
 from ui import data, maps, state
@@ -422,6 +423,11 @@ with tab_saad:
             hoverinfo="text", marker={"size": 11, "color": "#D55E00"}))
         fig.update_layout(showlegend=False)
         st.plotly_chart(fig, width="stretch", key="saad_carte")
+        print_map = print_choropleth(carte, geojson, "siren", colour, legend, "nom")
+        print_map.add_trace(go.Scattergeo(lat=services["latitude"], lon=services["longitude"], mode="markers",
+                                          marker={"size": 9, "color": "#D55E00"}, name="Services"))
+        print_map.update_layout(showlegend=False)
+        ad.chart_exports(print_map, "saad_carte", f"SAAD : {legend.lower()} par EPCI et implantation des services")
         st.caption((f"Couleur : {legend.lower()} — prix de revient moyen − taux financé, pondérés par les heures "
                     "(indicateur 27, l. 1104). " if has_gap else
                     "Couleur : nombre de services (indicateur 27 non renseigné pour l'écart horaire). ")

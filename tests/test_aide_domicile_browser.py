@@ -117,3 +117,16 @@ def test_input_files_show_monthly_follow_up_with_secrecy_and_real_services(app_w
     assert page.get_by_text("SAAD et indicateurs UNCCAS-MISAP (fichiers fournis)", exact=False).count() >= 1
     assert_no_exception(page)
     screenshot(page, "aide-domicile-saad-fichiers")
+
+
+def test_saad_map_exports_a_print_png_with_service_points(app_default, page):
+    import struct
+
+    open_page(page, app_default, "35 — Ille-et-Vilaine")
+    open_tab(page, "Indicateurs SAAD")
+    page.locator(".st-key-saad_carte .js-plotly-plot").first.wait_for()
+    with page.expect_download(timeout=90_000) as info:
+        page.locator(".st-key-exp_saad_carte_fig_png button").first.click()
+    png = Path(info.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24])[0] == 2480
+    assert_no_exception(page)
