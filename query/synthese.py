@@ -33,14 +33,20 @@ def _people(n) -> str:
     return "secret (moins de 11)" if n is not None and 0 < n < SECRET_THRESHOLD else nombre(n)
 
 
-def fragility(db: Database, siren: str) -> Section | None:
+def _fragility_context(db: Database, dep_sql: str, code: str) -> tuple[int, str] | None:
+    """(latest millésime, département of the territory), or None without fragility data."""
     if not db.has_table("fragilite_communes"):
         return None
     years = fragility_query.millesimes(db)
-    dep = db.scalar("SELECT code_departement FROM epci WHERE siren = ?", [siren])
-    if not years or dep is None:
+    dep = db.scalar(dep_sql, [code])
+    return (max(years), dep) if years and dep is not None else None
+
+
+def fragility(db: Database, siren: str) -> Section | None:
+    context = _fragility_context(db, "SELECT code_departement FROM epci WHERE siren = ?", siren)
+    if context is None:
         return None
-    year = max(years)
+    year, dep = context
     epcis = fragility_method.assess(fragility_query.epci(db, year, code=dep), "code_departement")
     row = epcis[epcis["siren_epci"] == siren]
     if row.empty or row["n_retraites"].isna().all():
@@ -100,20 +106,33 @@ def conventions(db: Database, siren: str, on: dt.date | None = None) -> Section 
     return Section("Conventions territoriales (CTG, chartes MSA)", lines, simulated, labels)
 
 
-def prevention_actions(db: Database, siren: str) -> Section | None:
+#: Communes whose actions are counted, per scope (fixed SQL; the code is a parameter).
+_ACTION_COMMUNES = {"epci": "SELECT code_insee FROM communes WHERE siren_epci = ?", "commune": "SELECT ?"}
+
+
+def _actions_of(db: Database, scope: str, code: str):
+    """(year, actions, participants, sources, top themes) of the latest year's prevention actions
+    held in the scope's communes, or None without CFPPA actions."""
     if not db.has_table("actions_prevention_communes"):
         return None
     year = db.scalar("SELECT max(annee) FROM actions_prevention")
     if year is None:
         return None
+    where = (f"annee = ? AND action_id IN (SELECT action_id FROM actions_prevention_communes "
+             f"WHERE code_insee IN ({_ACTION_COMMUNES[scope]}))")
     n, participants, sources = db.rows(
-        """SELECT count(*), sum(participants), string_agg(DISTINCT source, ',') FROM actions_prevention
-           WHERE annee = ? AND action_id IN (SELECT ac.action_id FROM actions_prevention_communes ac
-                 JOIN communes c USING (code_insee) WHERE c.siren_epci = ?)""", [year, siren])[0]
-    themes = db.rows(
-        """SELECT theme, count(*) FROM actions_prevention WHERE annee = ? AND action_id IN (
-               SELECT ac.action_id FROM actions_prevention_communes ac JOIN communes c USING (code_insee)
-               WHERE c.siren_epci = ?) GROUP BY 1 ORDER BY 2 DESC LIMIT 4""", [year, siren])
+        f"SELECT count(*), sum(participants), string_agg(DISTINCT source, ',') FROM actions_prevention "
+        f"WHERE {where}", [year, code])[0]
+    themes = db.rows(f"SELECT theme, count(*) FROM actions_prevention WHERE {where} "
+                     "GROUP BY 1 ORDER BY 2 DESC LIMIT 4", [year, code])
+    return year, n, participants, sources, themes
+
+
+def prevention_actions(db: Database, siren: str) -> Section | None:
+    found = _actions_of(db, "epci", siren)
+    if found is None:
+        return None
+    year, n, participants, sources, themes = found
     lines = [f"{nombre(n)} action(s) collective(s) de prévention en {year} dans les communes de l'EPCI, "
              f"{_people(participants)} participants.",
              "Thèmes principaux : " + (", ".join(f"{t} ({c})" for t, c in themes) or "—") + "."]
@@ -128,13 +147,10 @@ def sections(db: Database, siren: str) -> list[Section]:
 # -- one commune -------------------------------------------------------------------------------------
 
 def commune_fragility(db: Database, code: str) -> Section | None:
-    if not db.has_table("fragilite_communes"):
+    context = _fragility_context(db, "SELECT code_departement FROM communes WHERE code_insee = ?", code)
+    if context is None:
         return None
-    years = fragility_query.millesimes(db)
-    dep = db.scalar("SELECT code_departement FROM communes WHERE code_insee = ?", [code])
-    if not years or dep is None:
-        return None
-    year = max(years)
+    year, dep = context
     communes = fragility_method.assess(fragility_query.communes(db, year, code=dep), "code_departement")
     row = communes[communes["code_insee"] == code]
     if row.empty or row["n_retraites"].isna().all():
@@ -171,15 +187,10 @@ def commune_conventions(db: Database, code: str) -> Section | None:
 
 
 def commune_actions(db: Database, code: str) -> Section | None:
-    if not db.has_table("actions_prevention_communes"):
+    found = _actions_of(db, "commune", code)
+    if found is None:
         return None
-    year = db.scalar("SELECT max(annee) FROM actions_prevention")
-    if year is None:
-        return None
-    n, participants, sources = db.rows(
-        """SELECT count(*), sum(participants), string_agg(DISTINCT source, ',') FROM actions_prevention
-           WHERE annee = ? AND action_id IN (SELECT action_id FROM actions_prevention_communes
-                                             WHERE code_insee = ?)""", [year, code])[0]
+    year, n, participants, sources, _ = found
     labels, simulated = _source_labels(db, [sources])
     return Section(f"Actions de prévention CFPPA ({year})",
                    [f"{nombre(n)} action(s) collective(s) tenue(s) dans la commune en {year}, "
