@@ -115,7 +115,7 @@ def render_pdf(fiche: Fiche) -> bytes:
 
 def epci_fiche_pdf(db, siren: str) -> bytes:
     """The fiche of one EPCI: its communes' map (kaleido, no tiles) and every known section."""
-    from export import figures, maps
+    from export import maps
     from query import fiche as fiche_query
     from query import territoires
 
@@ -134,15 +134,13 @@ def commune_fiche_pdf(db, code: str) -> bytes:
     from query import fiche as fiche_query
     from query import territoires
 
-    siren = db.scalar("SELECT siren_epci FROM communes WHERE code_insee = ?", [code])
+    siren, departement = territoires.commune_place(db, code)
     if siren:
         geojson = territoires.geojson(db, "communes", siren_epci=siren)
         frame = territoires.communes(db, siren_epci=siren)
     else:
-        geojson = territoires.geojson(db, "communes", db.scalar(
-            "SELECT code_departement FROM communes WHERE code_insee = ?", [code]))
-        frame = territoires.communes(db, departement=db.scalar(
-            "SELECT code_departement FROM communes WHERE code_insee = ?", [code]))
+        geojson = territoires.geojson(db, "communes", departement)
+        frame = territoires.communes(db, departement=departement)
     frame = frame.assign(role=["la commune" if c == code else "autres communes" for c in frame["code_insee"]])
     fig = maps.print_choropleth(frame, geojson, "code_insee", "role", "", "nom",
                                 discrete={"la commune": "#1d5c8c", "autres communes": "#e8eef3"})

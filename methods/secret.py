@@ -44,3 +44,54 @@ def assert_no_small_cells(frame: pd.DataFrame, count: str, threshold: int = SECR
     small = people[(people > 0) & (people < threshold)]
     if len(small):
         raise ValueError(f"{len(small)} cellule(s) sous le seuil de secret statistique ({threshold})")
+
+
+def protect(frame: pd.DataFrame, count: str, values: list[str] | tuple[str, ...] = (),
+            subcounts: dict[str, list[str]] | None = None, group: str | None = None,
+            threshold: int = SECRET_THRESHOLD) -> pd.DataFrame:
+    """Secrecy of a table whose rows describe people: the row mask of `mask` on the head count
+    `count` (rows of 1 to threshold − 1 people lose `count`, `values` and every subcount), then each
+    subcount (people among them: survivors' pensions, fragile retirees…) is masked on its own when it
+    describes 1 to threshold − 1 people, together with the columns derived from it.
+
+    Rows without a head count (no data) are left as they are and do not count as masked. With
+    `group`, the sibling rule holds for the head count and for every subcount: a group whose
+    published total could reveal exactly one masked cell gets its smallest published cell masked too.
+    Adds the boolean `secret` (the whole row is masked).
+    """
+    subcounts = subcounts or {}
+    out = frame.copy()
+    has_data = pd.to_numeric(out[count], errors="coerce").notna()
+    columns = [*values, *subcounts, *(c for derived in subcounts.values() for c in derived)]
+    masked = mask(out[has_data], count, columns, group=group, threshold=threshold)
+    for column in [count, *columns]:
+        out[column] = out[column].astype("object")
+        out.loc[has_data, column] = masked[column].to_numpy()
+    out["secret"] = False
+    out.loc[has_data, "secret"] = masked["secret"].to_numpy()
+    out["secret"] = out["secret"].astype(bool)
+    for sub, derived in subcounts.items():
+        people = pd.to_numeric(frame[sub], errors="coerce")
+        hidden = (people > 0) & (people < threshold) & ~out["secret"]
+        if group is not None:
+            for _, idx in out[has_data].groupby(group, dropna=False).groups.items():
+                known = people.loc[idx].notna()
+                if (hidden.loc[idx] | out["secret"].loc[idx]).sum() == 1 and known.sum() > 1:
+                    candidates = people.loc[idx][known & ~hidden.loc[idx] & ~out["secret"].loc[idx]]
+                    if len(candidates):
+                        hidden.loc[candidates.idxmin()] = True
+        for column in [sub, *derived]:
+            out[column] = out[column].astype("object").where(~hidden, None)
+    return out
+
+
+def small_cells(frame: pd.DataFrame, columns: list[str] | tuple[str, ...],
+                threshold: int = SECRET_THRESHOLD) -> dict[str, int]:
+    """Published cells of 1 to threshold − 1 people, per column (empty when the table is safe)."""
+    found = {}
+    for column in columns:
+        people = pd.to_numeric(frame[column], errors="coerce")
+        n = int(((people > 0) & (people < threshold)).sum())
+        if n:
+            found[column] = n
+    return found

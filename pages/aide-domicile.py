@@ -56,11 +56,10 @@ tab_paniers, tab_cpom, tab_saad = st.tabs(
 
 # == Paniers de services ==================================================================================
 with tab_paniers:
-    suivi = ad.paniers_suivi(version)
-    detail = ad.paniers_attribues(version)
+    quoted = ad.paniers_bilan(version)
     reperes = ad.paniers_reperes(version)
-    quoted = suivi[suivi["type_valeur"] == "cumul"]
-    monthly = suivi[suivi["type_valeur"] == "mensuel"]
+    caisses = ad.paniers_caisses(version)
+    monthly_source, detail_source = ad.paniers_source(version)
 
     st.subheader("Bilan intermédiaire de l'expérimentation CNAV (30 juin 2015)")
     if len(quoted):
@@ -107,21 +106,20 @@ with tab_paniers:
     st.caption("La répartition des paniers par niveau (l. 138) et celle des prestataires pivots par statut "
                "(associations, entreprises, CCAS, l. 144-158) sont des graphiques sans données dans le texte du "
                "rapport : elles s'affichent ici dès qu'un fichier de suivi les fournit.")
-    export_quoted = pd.concat([quoted.drop(columns=["source_nom", "nature", "vintage"]).assign(theme="entonnoir"),
+    export_quoted = pd.concat([quoted.drop(columns=["source_nom", "nature", "vintage", "secret"])
+                               .assign(theme="entonnoir"),
                                reperes], ignore_index=True)
     ad.export_buttons(export_quoted, "paniers_bilan_2015", "exp_paniers_2015", "bilan 2015")
 
     st.subheader("Suivi mensuel par caisse")
-    if monthly.empty:
+    if not caisses:
         st.info("Aucun fichier de suivi mensuel chargé : remplir le modèle `paniers_suivi` (et `paniers_detail` "
                 "pour les niveaux, familles et types de territoire), puis reconstruire la base avec "
                 "`python -m etl build --input DOSSIER`.", icon=":material/upload_file:")
     else:
-        caisses = sorted(monthly["caisse"].unique())
-        chosen = st.multiselect("Caisses", caisses, default=caisses, key="paniers_caisses", bind="query-params")
-        shown = monthly[monthly["caisse"].isin(chosen)]
-        per_month = shown.groupby("mois", as_index=False)[list(paniers.ETAPES)].sum()
-        per_month_masked = paniers.mask_funnel(per_month, group=None)
+        chosen = tuple(st.multiselect("Caisses", caisses, default=caisses, key="paniers_caisses",
+                                      bind="query-params"))
+        per_month_masked = ad.paniers_mensuel(version, chosen)
         long = per_month_masked.melt(id_vars=["mois"], value_vars=list(paniers.ETAPES), var_name="etape",
                                      value_name="nombre").dropna(subset=["nombre"])
         long["etape"] = long["etape"].map(paniers.ETAPES)
@@ -131,9 +129,8 @@ with tab_paniers:
         fig.update_xaxes(dtick="M1", tickformat="%m/%Y")
         st.plotly_chart(layout(fig), width="stretch", key="paniers_mensuel")
         ad.chart_exports(fig, "paniers_mensuel", "Paniers de services : suivi mensuel par caisse")
-        src = monthly["source"].iloc[0]
-        st.caption(ad.source_caption(labels, [src], "Mois sous 11 personnes masqués (secret statistique)."))
-        table = paniers.mask_funnel(shown[["caisse", "mois", *paniers.ETAPES]], group="mois")
+        st.caption(ad.source_caption(labels, [monthly_source], "Mois sous 11 personnes masqués (secret statistique)."))
+        table = ad.paniers_tableau(version, chosen)
         table["mois"] = pd.to_datetime(table["mois"]).dt.strftime("%m/%Y")
         st.dataframe(ad.with_secret(table.drop(columns="secret"), list(paniers.ETAPES)), hide_index=True,
                      width="stretch", column_config={"caisse": "Caisse", "mois": "Mois", **paniers.ETAPES})
@@ -141,12 +138,11 @@ with tab_paniers:
                    "(secret secondaire).")
         ad.export_buttons(table.drop(columns="secret"), "paniers_suivi_mensuel", "exp_paniers_mensuel",
                           "suivi mensuel")
-        if len(detail):
-            detail_shown = detail[detail["caisse"].isin(chosen)]
+        if detail_source:
             cols = st.columns(3)
             for col, (dimension, title) in zip(cols, [("niveau", "Par niveau"), ("famille", "Par famille"),
                                                        ("type_territoire", "Par type de territoire")]):
-                part = paniers.breakdown(detail_shown, dimension)
+                part = ad.paniers_repartition(version, chosen, dimension)
                 fig = px.bar(part.dropna(subset=["nb_paniers"]), x="nb_paniers", y=dimension, orientation="h",
                              color_discrete_sequence=ad.OKABE_ITO[:1],
                              labels={"nb_paniers": "Paniers accordés", dimension: ""})
@@ -160,7 +156,7 @@ with tab_paniers:
                 with col:
                     ad.export_buttons(part.drop(columns="secret"), f"paniers_{dimension}",
                                       f"exp_paniers_{dimension}")
-            st.caption(ad.source_caption(labels, [detail["source"].iloc[0]],
+            st.caption(ad.source_caption(labels, [detail_source],
                                          "Modalités de moins de 11 paniers masquées."))
     templates(["paniers_suivi", "paniers_detail"], "tpl_paniers")
 
@@ -488,7 +484,6 @@ with tab_saad:
         serie = ad.saad_serie(version, territoire.departement, territoire.epci, indicateur)
         if len(serie):
             measure = "moyenne" if indicateur == 16 else "somme"
-            serie = saad.mask_series(serie, bool(catalogue.set_index("indicateur").at[indicateur, "compte_personnes"]))
             fig = px.line(serie, x="periode_debut", y=measure, markers=True, color_discrete_sequence=ad.OKABE_ITO,
                           labels={"periode_debut": "Mois", measure: serie_options[indicateur]})
             st.plotly_chart(layout(fig, 320), width="stretch", key="saad_serie_chart")
@@ -501,7 +496,7 @@ with tab_saad:
             st.info("Pas de suivi mensuel de cet indicateur pour ce territoire.")
 
         st.markdown("**Tableau de bord par service** (30 indicateurs clés)")
-        valeurs = saad.mask_people(ad.saad_valeurs(version, territoire.departement, territoire.epci, periode))
+        valeurs = ad.saad_valeurs(version, territoire.departement, territoire.epci, periode)
         wide = saad.service_table(valeurs)
         st.dataframe(wide, hide_index=True, width="stretch")
         st.caption("Effectifs de personnes (bénéficiaires, GIR, dossiers en attente, intervenants) de moins de 11 "

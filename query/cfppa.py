@@ -1,22 +1,30 @@
 """Named reads of the CFPPA tables (financing lines, prevention actions, national reference).
 
 Aggregation happens here, in SQL; `methods.cfppa` computes shares and splits on the small results.
-A `departement` of None means every département of the database.
+A `departement` of None means every département of the database. Reads of participants are
+declared `@people`: counts of 1 to 10 participants never leave this layer.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from methods import cfppa as method
+from methods import fragilite
 from query.db import Database
+from query.publication import no_people, people
+
+AMOUNTS = "montants, financeurs, axes et années : aucun effectif de personnes"
 
 
+@no_people(AMOUNTS)
 def annees(db: Database) -> list[int]:
     return [r[0] for r in db.rows(
         "SELECT DISTINCT annee FROM cfppa_financements UNION SELECT DISTINCT annee FROM actions_prevention "
         "ORDER BY 1")]
 
 
+@no_people("départements couverts")
 def departements_avec_donnees(db: Database) -> pd.DataFrame:
     return db.frame(
         """SELECT d.code, d.nom FROM departements d
@@ -25,15 +33,18 @@ def departements_avec_donnees(db: Database) -> pd.DataFrame:
            ORDER BY d.code""")
 
 
+@no_people("nomenclature")
 def axes(db: Database) -> pd.DataFrame:
     return db.frame("SELECT axe, libelle_court, libelle_officiel, ligne_source FROM cfppa_axes ORDER BY axe")
 
 
+@no_people("nomenclature")
 def financeurs(db: Database) -> pd.DataFrame:
     return db.frame("SELECT financeur, libelle, categorie_financeur, est_oss, ordre FROM cfppa_financeurs "
                     "ORDER BY ordre")
 
 
+@no_people(AMOUNTS)
 def financements(db: Database, departement: str | None) -> pd.DataFrame:
     """Financing lines summed by year, financer and axis (all départements when None), with labels
     and the sources the sums come from."""
@@ -49,6 +60,7 @@ def financements(db: Database, departement: str | None) -> pd.DataFrame:
            GROUP BY ALL ORDER BY f.annee, n.ordre, f.axe""", [departement, departement])
 
 
+@no_people(AMOUNTS)
 def financements_par_departement(db: Database, annee: int) -> pd.DataFrame:
     """Per département and financer category, for comparisons between départements."""
     return db.frame(
@@ -58,6 +70,7 @@ def financements_par_departement(db: Database, annee: int) -> pd.DataFrame:
            WHERE f.annee = ? GROUP BY ALL ORDER BY 1""", [annee])
 
 
+@no_people("chiffres nationaux cités (montants, parts)")
 def reference_nationale(db: Database) -> pd.DataFrame:
     """National reference figures, the CNSA summary (real) listed before the quoted report."""
     return db.frame(
@@ -67,6 +80,7 @@ def reference_nationale(db: Database) -> pd.DataFrame:
            ORDER BY r.annee, CASE s.nature WHEN 'real' THEN 0 ELSE 1 END, r.indicateur""")
 
 
+@no_people(AMOUNTS)
 def national_financements(db: Database, annee: int) -> pd.DataFrame:
     return db.frame(
         """SELECT n.annee, n.financeur, f.libelle AS libelle_financeur, n.categorie_financeur, n.axe,
@@ -75,6 +89,7 @@ def national_financements(db: Database, annee: int) -> pd.DataFrame:
            WHERE n.annee = ? ORDER BY f.ordre, n.axe""", [annee])
 
 
+@no_people("chiffres cités du rapport (montants, parts), avec leur ligne")
 def chiffres_cites(db: Database) -> pd.DataFrame:
     return db.frame(
         """SELECT perimetre, annee, financeur, axe, indicateur, qualificatif, montant_eur, part_pct,
@@ -94,6 +109,7 @@ def _scope(departement: str, annee: int | None, siren_epci: str | None) -> list:
     return [departement, annee, annee, siren_epci, siren_epci]
 
 
+@people("participants")
 def actions_totaux(db: Database, departement: str, annee: int | None, siren_epci: str | None = None
                    ) -> dict:
     """Number of actions and participants (actions held at least partly in the EPCI if given)."""
@@ -102,6 +118,7 @@ def actions_totaux(db: Database, departement: str, annee: int | None, siren_epci
     return {"actions": row[0], "participants": row[1], "actions_avec_participants": row[2]}
 
 
+@people("participants", group="*")
 def actions_par(db: Database, departement: str, annee: int | None, by: str,
                 siren_epci: str | None = None) -> pd.DataFrame:
     """Actions and participants grouped by `theme`, `axe` or `porteur`."""
@@ -110,7 +127,7 @@ def actions_par(db: Database, departement: str, annee: int | None, by: str,
                     f"{_ACTIONS_SCOPE} GROUP BY 1 ORDER BY 2 DESC", _scope(departement, annee, siren_epci))
 
 
-def denominateur_60_plus(db: Database) -> tuple[pd.DataFrame | None, str | None]:
+def _denominateur_60_plus(db: Database) -> tuple[pd.DataFrame | None, str | None]:
     """People aged 60+ per commune when a *real* source provides them (the fragility tables filled
     from an INSEE file), else (None, None): callers then fall back to the total population."""
     if not db.has_table("fragilite_communes"):
@@ -125,7 +142,7 @@ def denominateur_60_plus(db: Database) -> tuple[pd.DataFrame | None, str | None]
     return frame[["code_insee", "n_60_plus"]], frame["source_nom"].iloc[0]
 
 
-def actions_par_commune(db: Database, departement: str, annee: int | None,
+def _actions_par_commune(db: Database, departement: str, annee: int | None,
                         siren_epci: str | None = None) -> pd.DataFrame:
     """Every commune of the département (or of the EPCI) with its number of actions and the
     participants of those actions (an action held in several communes counts in each)."""
@@ -142,7 +159,7 @@ def actions_par_commune(db: Database, departement: str, annee: int | None,
         [departement, annee, annee, departement, siren_epci, siren_epci])
 
 
-def actions_par_epci(db: Database, departement: str, annee: int | None) -> pd.DataFrame:
+def _actions_par_epci(db: Database, departement: str, annee: int | None) -> pd.DataFrame:
     """EPCI touching the département: distinct actions held in their communes of the département,
     participants of those actions, and the population of those communes."""
     return db.frame(
@@ -162,6 +179,7 @@ def actions_par_epci(db: Database, departement: str, annee: int | None) -> pd.Da
         [departement, annee, annee, departement])
 
 
+@people("participants", group="*")
 def actions_liste(db: Database, departement: str, annee: int | None, siren_epci: str | None = None
                   ) -> pd.DataFrame:
     """One row per action: communes and financers listed, total financed."""
@@ -178,7 +196,7 @@ def actions_liste(db: Database, departement: str, annee: int | None, siren_epci:
             FROM sel ORDER BY sel.annee, sel.action_id""", _scope(departement, annee, siren_epci))
 
 
-def fragilite_communes(db: Database, departement: str) -> pd.DataFrame | None:
+def _fragilite_communes(db: Database, departement: str) -> pd.DataFrame | None:
     """The fragility aggregates of the département's communes (latest vintage), if built."""
     if not db.has_table("fragilite_communes"):
         return None
@@ -189,6 +207,7 @@ def fragilite_communes(db: Database, departement: str) -> pd.DataFrame | None:
         [departement])
 
 
+@no_people("liste des sources")
 def sources_cfppa(db: Database, departement: str | None) -> pd.DataFrame:
     """The sources behind the département's CFPPA figures (financing lines and actions)."""
     return db.frame(
@@ -200,6 +219,60 @@ def sources_cfppa(db: Database, departement: str | None) -> pd.DataFrame:
            ORDER BY s.nature, s.source""", [departement, departement, departement, departement])
 
 
+@no_people("une source")
 def source(db: Database, key: str) -> dict | None:
     rows = db.rows("SELECT name, vintage, nature FROM sources WHERE source = ?", [key])
     return {"name": rows[0][0], "vintage": rows[0][1], "nature": rows[0][2]} if rows else None
+
+
+@people("participants", values=("participants_pour_1000",), group=("siren_epci", "*"))
+def carte_actions(db: Database, departement: str, annee: int | None, niveau: str) -> pd.DataFrame:
+    """Actions and participants per commune (or per EPCI touching the département) with rates per
+    1,000 people of the denominator: people aged 60+ when a real source gives them, else the whole
+    population. `attrs`: `key` (the territory column) and `denominateur` (its label).
+
+    Secrecy: participants of 1 to 10 are masked with their rate; a commune masked alone in its EPCI
+    takes the smallest other with it (the EPCI map publishes the sum), and an EPCI masked alone in
+    the département likewise (the département total is published)."""
+    if niveau == "communes":
+        frame = _actions_par_commune(db, departement, annee)
+        key = "code_insee"
+    elif niveau == "epci":
+        frame = _actions_par_epci(db, departement, annee)
+        key = "siren"
+    else:
+        raise ValueError(niveau)
+    pop60, pop60_source = _denominateur_60_plus(db)
+    if pop60 is not None and niveau == "communes":
+        frame = frame.merge(pop60, on="code_insee", how="left")
+        frame["denominateur"] = frame["n_60_plus"]
+        label = f"personnes de 60 ans et plus ({pop60_source})"
+    elif pop60 is not None:
+        members = _actions_par_commune(db, departement, annee)[["code_insee", "siren_epci"]].merge(
+            pop60, on="code_insee")
+        frame = frame.merge(members.groupby("siren_epci", as_index=False)["n_60_plus"].sum()
+                            .rename(columns={"siren_epci": "siren"}), on="siren", how="left")
+        frame["denominateur"] = frame["n_60_plus"]
+        label = f"personnes de 60 ans et plus ({pop60_source})"
+    else:
+        frame["denominateur"] = frame["population"]
+        label = "habitants (population municipale totale INSEE : la population de 60 ans et plus n'est pas " \
+                "dans le référentiel)"
+    frame["actions_pour_1000"] = method.actions_per_thousand(frame["nb_actions"], frame["denominateur"])
+    frame["participants_pour_1000"] = method.actions_per_thousand(frame["participants"], frame["denominateur"])
+    frame.attrs.update(key=key, denominateur=label)
+    return frame
+
+
+@people("n_retraites", values=("score_moyen", "fragile", "concentration", "moins_de_n_actions", "prioritaire"),
+        subcounts={"n_60_plus": ()})
+def communes_prioritaires(db: Database, departement: str, annee: int | None) -> pd.DataFrame | None:
+    """Priority communes of the fragility method (fragile ∧ > 200 aged 60+ ∧ < 2 actions), computed
+    with `methods.fragilite` on the fragility tables and the year's action counts; None when the
+    fragility tables are absent."""
+    fragility = _fragilite_communes(db, departement)
+    if fragility is None or fragility.empty:
+        return None
+    counts = _actions_par_commune(db, departement, annee)[["code_insee", "nom", "nb_actions"]]
+    frame = fragility.merge(counts, on="code_insee").assign(n_actions=lambda f: f["nb_actions"])
+    return fragilite.assess(frame, "code_departement")

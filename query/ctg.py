@@ -6,6 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from query.db import Database
+from query.publication import no_people
+
+CONVENTIONS = "conventions, périmètres, dates et chiffres cités : aucun effectif de personnes"
 
 _CONVENTIONS = """
     SELECT t.convention_id, t.instrument, t.code_departement, t.intitule, t.signataires, t.siren_epci,
@@ -20,11 +23,13 @@ _CONVENTIONS = """
     ORDER BY t.code_departement, t.date_debut NULLS LAST, t.convention_id"""
 
 
+@no_people(CONVENTIONS)
 def conventions(db: Database, departement: str | None = None) -> pd.DataFrame:
     """Conventions of the département's caisse, or covering at least one of its communes."""
     return db.frame(_CONVENTIONS, [departement, departement, departement])
 
 
+@no_people(CONVENTIONS)
 def perimetre(db: Database, departement: str | None = None) -> pd.DataFrame:
     """(convention_id, code_insee, origine) restricted to the département's communes if given."""
     return db.frame(
@@ -34,6 +39,7 @@ def perimetre(db: Database, departement: str | None = None) -> pd.DataFrame:
         [departement, departement])
 
 
+@no_people("populations municipales INSEE, publiques")
 def communes_population(db: Database, departement: str | None = None) -> pd.DataFrame:
     """Communes with what coverage needs: population, EPCI, département, région (all of the base
     when `departement` is None)."""
@@ -45,6 +51,7 @@ def communes_population(db: Database, departement: str | None = None) -> pd.Data
         [departement, departement])
 
 
+@no_people(CONVENTIONS)
 def chiffres_cites(db: Database) -> pd.DataFrame:
     return db.frame(
         """SELECT f.code_territoire, f.territoire, f.serie, f.indicateur, f.periode, f.date_reference,
@@ -54,6 +61,7 @@ def chiffres_cites(db: Database) -> pd.DataFrame:
            ORDER BY f.code_territoire, f.date_reference, f.serie""")
 
 
+@no_people(CONVENTIONS)
 def chevauchements(db: Database, departement: str) -> pd.DataFrame:
     return db.frame(
         """SELECT o.instrument, o.convention_id_1, a.intitule AS intitule_1, o.convention_id_2,
@@ -65,6 +73,7 @@ def chevauchements(db: Database, departement: str) -> pd.DataFrame:
         [departement, departement])
 
 
+@no_people(CONVENTIONS)
 def priorites(db: Database, departement: str) -> pd.DataFrame:
     return db.frame(
         """SELECT p.siren_epci, p.nom_dans_rapport, p.critere, p.source_line, p.source
@@ -73,6 +82,7 @@ def priorites(db: Database, departement: str) -> pd.DataFrame:
            ORDER BY p.siren_epci, p.source_line""", [departement])
 
 
+@no_people("score moyen d'EPCI (des milliers de retraités), sans effectif")
 def fragilite_epci(db: Database, departement: str) -> pd.DataFrame | None:
     """Latest fragility score of the EPCI touching the département, with its source's nature; None
     when the base has no `fragilite_epci` table (built without the fragility source)."""
@@ -89,10 +99,12 @@ def fragilite_epci(db: Database, departement: str) -> pd.DataFrame | None:
            WHERE e.code_departement = ? ORDER BY 1""", [departement])
 
 
+@no_people(CONVENTIONS)
 def build_restriction(db: Database) -> str:
     """Départements the base was restricted to ('' for all of France)."""
     return db.scalar("SELECT value FROM build_info WHERE key = 'departements'") or ""
 
 
+@no_people(CONVENTIONS)
 def sources_of(db: Database, keys: list[str]) -> pd.DataFrame:
     return db.frame("SELECT source, name, vintage, nature FROM sources WHERE list_contains(?, source)", [keys])

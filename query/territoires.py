@@ -6,6 +6,9 @@ import pandas as pd
 
 from geo import shapes
 from query.db import Database
+from query.publication import no_people
+
+REFERENCE = "référentiel géographique : codes, noms, contours et populations municipales INSEE (publiques)"
 
 LEVELS = {
     # level: (table, key column)
@@ -16,24 +19,29 @@ LEVELS = {
 }
 
 
+@no_people(REFERENCE)
 def departements(db: Database) -> pd.DataFrame:
     return db.frame("SELECT code, nom, code_region, population FROM departements ORDER BY code")
 
 
+@no_people(REFERENCE)
 def regions(db: Database) -> pd.DataFrame:
     return db.frame("SELECT code, nom, population FROM regions ORDER BY code")
 
 
+@no_people(REFERENCE)
 def is_departement(db: Database, code: str | None) -> bool:
     return bool(code) and db.scalar("SELECT count(*) FROM departements WHERE code = ?", [code]) == 1
 
 
+@no_people(REFERENCE)
 def is_epci_of(db: Database, siren: str | None, departement: str) -> bool:
     return bool(siren) and db.scalar(
         "SELECT count(*) FROM epci_departements WHERE siren = ? AND code_departement = ?",
         [siren, departement]) == 1
 
 
+@no_people(REFERENCE)
 def epci_of_departement(db: Database, departement: str) -> pd.DataFrame:
     """Every EPCI touching the département, with its whole population and communes."""
     return db.frame(
@@ -43,6 +51,7 @@ def epci_of_departement(db: Database, departement: str) -> pd.DataFrame:
            WHERE d.code_departement = ? ORDER BY e.nom""", [departement])
 
 
+@no_people(REFERENCE)
 def communes(db: Database, departement: str | None = None, siren_epci: str | None = None) -> pd.DataFrame:
     return db.frame(
         """SELECT c.code_insee, c.nom, c.code_departement, c.siren_epci, e.nom AS nom_epci, c.population
@@ -52,6 +61,7 @@ def communes(db: Database, departement: str | None = None, siren_epci: str | Non
            ORDER BY c.nom""", [departement, departement, siren_epci, siren_epci])
 
 
+@no_people(REFERENCE)
 def geojson(db: Database, level: str, departement: str | None = None,
             siren_epci: str | None = None) -> dict:
     """Simplified contours as a GeoJSON FeatureCollection, feature id = territory code.
@@ -78,21 +88,32 @@ def geojson(db: Database, level: str, departement: str | None = None,
     return shapes.feature_collection([r[0] for r in rows], [r[1] for r in rows])
 
 
+@no_people("liste des sources")
 def sources(db: Database) -> pd.DataFrame:
     return db.frame(
         """SELECT source, name, publisher, vintage, nature, file_name, row_count, loaded_at, licence,
                   reference, sha256 FROM sources ORDER BY nature, source""")
 
 
+@no_people("nombre de lignes des tables")
 def table_counts(db: Database) -> pd.DataFrame:
     names = db.tables()
     counts = [(t, db.scalar(f'SELECT count(*) FROM "{t}"')) for t in names]  # names from the catalog
     return pd.DataFrame(counts, columns=["table", "lignes"])
 
 
+@no_people("métadonnées de construction")
 def build_info(db: Database) -> dict[str, str]:
     return dict(db.rows("SELECT key, value FROM build_info"))
 
 
+@no_people("avertissements de construction")
 def build_warnings(db: Database) -> pd.DataFrame:
     return db.frame("SELECT step, message FROM build_warnings")
+
+
+@no_people(REFERENCE)
+def commune_place(db: Database, code: str) -> tuple[str | None, str | None]:
+    """(SIREN of the commune's EPCI, its département code); (None, None) for an unknown code."""
+    rows = db.rows("SELECT siren_epci, code_departement FROM communes WHERE code_insee = ?", [code])
+    return rows[0] if rows else (None, None)

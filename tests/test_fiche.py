@@ -45,4 +45,5 @@ def test_commune_with_fewer_than_eleven_retirees_shows_no_score(small_db):
     if code is None:
         pytest.skip("no commune under the secrecy threshold in the small build")
     section = synthese.commune_fragility(small_db, code)
-    assert section.lines == ["Moins de 11 retraités : score couvert par le secret statistique."]
+    assert section.lines == ["Score couvert par le secret statistique (moins de 11 retrait"
+                             "és, ou commune masquée avec une autre pour que le total de l'EPCI ne la révèle pas)."]

@@ -133,8 +133,14 @@ def _communes(n_retraites, siren=("E1",) * 4):
         "prioritaire": [True] * n})
 
 
+def protect(frame, group):
+    """The secrecy the query layer applies to `query.fragilite.assessed` (group: the EPCI)."""
+    from query.fragilite import assessed
+    assert assessed.__secrecy__.group == (group,)
+    return assessed.__secrecy__.apply(frame)
+
+
 def test_commune_under_eleven_retirees_is_secret_with_every_value_hidden():
-    from ui.fragilite import protect
     out = protect(_communes([10, 100, 200, 300], siren=("E1", "E2", "E3", "E4")), group="siren_epci")
     assert out["secret"].tolist() == [True, False, False, False]
     row = out.iloc[0]
@@ -142,13 +148,11 @@ def test_commune_under_eleven_retirees_is_secret_with_every_value_hidden():
 
 
 def test_single_secret_commune_of_an_epci_masks_the_next_smallest():
-    from ui.fragilite import protect
     out = protect(_communes([10, 100, 200, 300]), group="siren_epci")
     assert out["secret"].tolist() == [True, True, False, False]
 
 
 def test_subcounts_of_one_to_ten_people_are_masked_with_their_share():
-    from ui.fragilite import protect
     out = protect(_communes([100, 100], siren=("E1", "E2")), group="siren_epci")
     assert out["n_exo_csg"].isna().all() and out["part_exo_csg"].isna().all()
     assert out["n_reversion"].tolist() == [12, 12]
@@ -200,7 +204,7 @@ def _add_actions(path):
 def test_communes_without_action_tables_count_zero_actions(action_db):
     from query import fragilite as q
     _, db = action_db
-    frame = q.communes(db, 2023, code="35")
+    frame = q._communes(db, 2023, code="35")
     assert frame["n_actions"].tolist() == [0, 0, 0]
 
 
@@ -208,11 +212,11 @@ def test_actions_are_counted_per_commune_with_a_left_join(action_db):
     from query import fragilite as q
     path, db = action_db
     _add_actions(path)
-    frame = q.communes(db, 2023, code="35").set_index("code_insee")
+    frame = q._communes(db, 2023, code="35").set_index("code_insee")
     assert frame["n_actions"].to_dict() == {"35001": 3, "35002": 1, "35003": 0}
-    only_2020 = q.communes(db, 2023, code="35", action_years=(2020, 2020)).set_index("code_insee")
+    only_2020 = q._communes(db, 2023, code="35", action_years=(2020, 2020)).set_index("code_insee")
     assert only_2020["n_actions"].to_dict() == {"35001": 1, "35002": 1, "35003": 0}
-    epci = q.epci(db, 2023, code="35").set_index("siren_epci")
+    epci = q._epci(db, 2023, code="35").set_index("siren_epci")
     assert epci["n_actions"].to_dict() == {"E1": 3, "E2": 0}  # a1 counted once for E1
     assert epci.loc["E1", "score_moyen"] == pytest.approx((3.0 * 100 + 4.0 * 300) / 400)
 
@@ -221,7 +225,7 @@ def test_priority_rule_on_the_hand_made_database(action_db):
     from query import fragilite as q
     path, db = action_db
     _add_actions(path)
-    frame = m.assess(q.communes(db, 2023, code="35"), "code_departement")
+    frame = m.assess(q._communes(db, 2023, code="35"), "code_departement")
     # scores 3, 4, 2: mean 3, SD 1 → threshold 3.5: only 35002 is fragile (400 aged 60+, 1 action).
     assert frame["fragile"].tolist() == [False, True, False]
     assert frame["prioritaire"].tolist() == [False, True, False]

@@ -15,13 +15,33 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 
 
 @st.cache_data(show_spinner=False)
-def paniers_suivi(db_version: str) -> pd.DataFrame:
-    return q.paniers_suivi(database())
+def paniers_bilan(db_version: str) -> pd.DataFrame:
+    return q.paniers_bilan(database())
 
 
 @st.cache_data(show_spinner=False)
-def paniers_attribues(db_version: str) -> pd.DataFrame:
-    return q.paniers_attribues(database())
+def paniers_caisses(db_version: str) -> list[str]:
+    return q.paniers_caisses(database())
+
+
+@st.cache_data(show_spinner=False)
+def paniers_source(db_version: str) -> tuple[str | None, str | None]:
+    return q.paniers_source(database())
+
+
+@st.cache_data(show_spinner=False)
+def paniers_mensuel(db_version: str, caisses: tuple[str, ...]) -> pd.DataFrame:
+    return q.paniers_mensuel(database(), caisses)
+
+
+@st.cache_data(show_spinner=False)
+def paniers_tableau(db_version: str, caisses: tuple[str, ...]) -> pd.DataFrame:
+    return q.paniers_tableau(database(), caisses)
+
+
+@st.cache_data(show_spinner=False)
+def paniers_repartition(db_version: str, caisses: tuple[str, ...], dimension: str) -> pd.DataFrame:
+    return q.paniers_repartition(database(), caisses, dimension)
 
 
 @st.cache_data(show_spinner=False)

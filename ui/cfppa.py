@@ -11,8 +11,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from methods import cfppa as method
-from methods.secret import SECRET_THRESHOLD, mask
+from methods.secret import SECRET_THRESHOLD
 from query import cfppa as q
 from ui.data import database
 from ui.format import PLOTLY_SEPARATORS
@@ -71,8 +70,7 @@ def actions_par(db_version: str, departement: str, annee: int | None, by: str, s
 
 @st.cache_data(show_spinner=False)
 def actions_liste(db_version: str, departement: str, annee: int | None, siren_epci: str | None):
-    frame = q.actions_liste(database(), departement, annee, siren_epci)
-    return mask(frame, "participants")
+    return q.actions_liste(database(), departement, annee, siren_epci)
 
 
 @st.cache_data(show_spinner=False)
@@ -87,59 +85,16 @@ def source(db_version: str, key: str) -> dict | None:
 
 @st.cache_data(show_spinner=False)
 def carte_actions(db_version: str, departement: str, annee: int | None, niveau: str) -> tuple[pd.DataFrame, str]:
-    """Actions per commune or EPCI with rates per 1,000 people of the denominator, secrecy applied
-    to participants. Returns (frame, denominator label)."""
-    db = database()
-    if niveau == "communes":
-        frame = q.actions_par_commune(db, departement, annee)
-        key = "code_insee"
-    else:
-        frame = q.actions_par_epci(db, departement, annee)
-        key = "siren"
-    pop60, pop60_source = q.denominateur_60_plus(db)
-    if pop60 is not None and niveau == "communes":
-        frame = frame.merge(pop60, on="code_insee", how="left")
-        frame["denominateur"] = frame["n_60_plus"]
-        label = f"personnes de 60 ans et plus ({pop60_source})"
-    elif pop60 is not None:
-        members = q.actions_par_commune(db, departement, annee)[["code_insee", "siren_epci"]].merge(
-            pop60, on="code_insee")
-        frame = frame.merge(members.groupby("siren_epci", as_index=False)["n_60_plus"].sum()
-                            .rename(columns={"siren_epci": "siren"}), on="siren", how="left")
-        frame["denominateur"] = frame["n_60_plus"]
-        label = f"personnes de 60 ans et plus ({pop60_source})"
-    else:
-        frame["denominateur"] = frame["population"]
-        label = "habitants (population municipale totale INSEE : la population de 60 ans et plus n'est pas " \
-                "dans le référentiel)"
-    frame["actions_pour_1000"] = method.actions_per_thousand(frame["nb_actions"], frame["denominateur"])
-    frame["participants_pour_1000"] = method.actions_per_thousand(frame["participants"], frame["denominateur"])
-    # participants of 1 to 10 people are secret; 0 (no action) says nothing about anyone
-    has_people = pd.to_numeric(frame["participants"]).fillna(0) > 0
-    masked = mask(frame[has_people], "participants", ["participants_pour_1000"])
-    frame["secret"] = False
-    frame.loc[has_people, "secret"] = masked["secret"].to_numpy()
-    frame["participants"] = frame["participants"].astype("object").where(~frame["secret"], None)
-    frame["participants_pour_1000"] = frame["participants_pour_1000"].astype("object").where(~frame["secret"], None)
-    frame.attrs["key"] = key
-    return frame, label
+    """Actions per commune or EPCI with rates per 1,000 (secrecy applied by the query layer).
+    Returns (frame, denominator label)."""
+    frame = q.carte_actions(database(), departement, annee, niveau)
+    return frame, frame.attrs["denominateur"]
 
 
 @st.cache_data(show_spinner=False)
 def communes_prioritaires(db_version: str, departement: str, annee: int | None) -> pd.DataFrame | None:
-    """Priority communes of the fragility method (fragile ∧ > 200 aged 60+ ∧ < 2 actions), computed
-    with `methods.fragilite` on the fragility tables and this page's action counts; None if the
-    fragility tables are absent."""
-    db = database()
-    fragility = q.fragilite_communes(db, departement)
-    if fragility is None or fragility.empty:
-        return None
-    from methods import fragilite
-    if not hasattr(fragilite, "assess"):
-        return None
-    counts = q.actions_par_commune(db, departement, annee)[["code_insee", "nom", "nb_actions"]]
-    frame = fragility.merge(counts, on="code_insee").assign(n_actions=lambda f: f["nb_actions"])
-    return fragilite.assess(frame, "code_departement")
+    """Priority communes of the fragility method for the year's actions; None without fragility data."""
+    return q.communes_prioritaires(database(), departement, annee)
 
 
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:

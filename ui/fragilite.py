@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from methods import fragilite as method
-from methods.secret import SECRET_THRESHOLD, mask
 from query import fragilite as q
 from ui import data
 
@@ -21,7 +20,6 @@ PRIORITY = "prioritaire"
 RULE_COLOURS = dict(zip(method.RULE_CLASSES, ("#ffffcc", "#fd8d3c", "#bd0026")))
 QUANTILE_PALETTE = ("#ffffcc", "#c7e9b4", "#7fcdbb", "#2c7fb8", "#253494")
 GREYS = {SECRET: "#9e9e9e", NO_DATA: "#e0e0e0"}
-SHARES = {"part_reversion": "n_reversion", "part_exo_csg": "n_exo_csg", "part_fragiles": "n_fragiles"}
 
 
 @st.cache_data(show_spinner=False)
@@ -51,44 +49,15 @@ def references(version: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def regions(version: str) -> dict[str, str]:
-    frame = data.database().frame("SELECT code, nom FROM regions ORDER BY code")
-    return dict(zip(frame["code"], frame["nom"]))
+    return q.regions(data.database())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def assessed(version: str, level: str, millesime: int, edges: tuple, threshold: int, scope: str,
              code: str | None, years: tuple | None, params: method.Parameters) -> pd.DataFrame:
-    """Territories of the reference scope with scores, reference statistics and flags, secrecy
-    applied (secret rows keep their code and name only)."""
-    db = data.database()
-    read = q.communes if level == "communes" else q.epci
-    frame = read(db, millesime, edges, threshold, scope, code, years)
-    frame = frame.assign(
-        ref=frame["code_departement"] if params.reference == "departement"
-        else frame["code_region"] if params.reference == "region" else "FR")
-    frame = method.assess(frame, "ref", params)
-    for share, count in SHARES.items():
-        frame[share] = frame[count] / frame["n_retraites"]
-    return protect(frame, group="siren_epci" if level == "communes" else None)
-
-
-def protect(frame: pd.DataFrame, group: str | None) -> pd.DataFrame:
-    """Statistical secrecy: rows under 11 retirees (and the next smallest of their EPCI when only
-    one is, since EPCI totals are published) lose every value; sub-counts of 1–10 people lose the
-    count and its share. Flags of secret rows are cleared."""
-    has_data = frame["n_retraites"].notna()
-    values = ["n_reversion", "n_exo_csg", "n_fragiles", "score_moyen", "n_60_plus", *SHARES,
-              "fragile", "concentration", "moins_de_n_actions", "prioritaire"]
-    masked = mask(frame[has_data], "n_retraites", values, group=group)
-    out = pd.concat([masked, frame[~has_data].assign(secret=False)]).loc[frame.index]
-    out["secret"] = out["secret"].astype(bool)
-    for share, count in SHARES.items():
-        small = pd.to_numeric(out[count], errors="coerce").between(1, SECRET_THRESHOLD - 1)
-        out.loc[small, [count, share]] = None
-    small60 = pd.to_numeric(out["n_60_plus"], errors="coerce").between(1, SECRET_THRESHOLD - 1)
-    out.loc[small60, "n_60_plus"] = None
-    out["sans_donnees"] = ~has_data
-    return out
+    """Territories of the reference scope with scores, reference statistics and flags, as the query
+    layer publishes them (secret rows keep their code and name only)."""
+    return q.assessed(data.database(), level, millesime, edges, threshold, scope, code, years, params)
 
 
 def classes(frame: pd.DataFrame, mode: str, only_priority: bool) -> tuple[pd.Series, dict[str, str]]:

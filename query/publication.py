@@ -1,0 +1,123 @@
+"""The one door from the database to the pages and the exports, where statistical secrecy is applied.
+
+Every public read of the `query` package declares what its result says about people:
+
+- `@people("n_retraites", values=…, subcounts=…, group=…)`: the result counts people. Secrecy is
+  applied here on every call (`methods.secret.protect`: cells of 1 to 10 people masked with what is
+  derived from them, and a second cell masked where a published total would give the first away),
+  then checked: a published count under the threshold raises `SecrecyBreach`.
+- `@people(…, masked_inside=True)`: the read applies a method's own rule (funnel stages, GIR
+  classes of a service) before returning; the layer still checks the result.
+- `@no_people("why")`: the result counts nobody (geography, public INSEE populations, amounts,
+  sources, dates). The reason is part of the declaration and is read in review.
+- `@composed`: a text assembled only from `@people` reads of this layer (fiche sections).
+
+`query.db.Database` refuses reads called from a page, from `ui` or from `export`, so nothing shown
+or exported can go around these declarations; `tests/test_secret_layer.py` checks that every public
+read of the package declares itself.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from methods import secret
+
+
+#: `group` value meaning "all the rows": their total is published (a département's KPI).
+ALL = "*"
+
+
+class SecrecyBreach(AssertionError):
+    """A read was about to publish a count of 1 to 10 people."""
+
+
+@dataclass(frozen=True)
+class People:
+    count: str
+    values: tuple[str, ...] = ()
+    subcounts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    group: tuple[str, ...] = ()
+    masked_inside: bool = False
+    where: str | None = None
+
+    @property
+    def counts(self) -> tuple[str, ...]:
+        return (self.count, *self.subcounts)
+
+    def apply(self, result):
+        if result is None:
+            return None
+        if isinstance(result, dict):
+            return self._apply_dict(result)
+        if not isinstance(result, pd.DataFrame):
+            raise TypeError(f"une lecture @people rend un DataFrame ou un dict, pas {type(result).__name__}")
+        if not self.masked_inside:
+            attrs = dict(result.attrs)
+            group = next((g for g in self.group if g == ALL or g in result.columns), None)
+            frame = result.assign(**{ALL: 0}) if group == ALL else result
+            result = secret.protect(frame, self.count, list(self.values),
+                                    {k: list(v) for k, v in self.subcounts.items()}, group=group)
+            result = result.drop(columns=[ALL], errors="ignore")
+            result.attrs.update(attrs)
+        self.check(result)
+        return result
+
+    def _apply_dict(self, result: dict) -> dict:
+        out = dict(result, secret=False)
+        for key in self.counts:
+            n = out.get(key)
+            if n is not None and 0 < n < secret.SECRET_THRESHOLD:
+                out[key] = None
+                out["secret"] |= key == self.count
+                for derived in (self.values if key == self.count else self.subcounts[key]):
+                    out[derived] = None
+        return out
+
+    def check(self, frame: pd.DataFrame) -> None:
+        rows = frame[frame[self.where].astype(bool)] if self.where else frame
+        columns = [c for c in self.counts if c in rows.columns]
+        found = secret.small_cells(rows, columns)
+        if found:
+            raise SecrecyBreach(f"cellules de moins de {secret.SECRET_THRESHOLD} personnes publiées : {found}")
+
+
+def people(count: str, *, values: tuple[str, ...] | list[str] = (), subcounts: dict | None = None,
+           group: str | tuple[str, ...] | None = None, masked_inside: bool = False, where: str | None = None):
+    """Declares a read whose result counts people in column (or key) `count`; see the module doc.
+
+    `subcounts` maps other people counts of the row to the columns derived from them. `group` names
+    the column of siblings whose total is published elsewhere (communes of an EPCI), `"*"` when the
+    total of all rows is, or a tuple of such choices: the first present in the result is used.
+    `where` restricts the check to rows flagged as counting people."""
+    groups = (group,) if isinstance(group, str) else tuple(group or ())
+    spec = People(count, tuple(values), {k: tuple(v) for k, v in (subcounts or {}).items()}, groups,
+                  masked_inside, where)
+
+    def decorate(read):
+        @functools.wraps(read)
+        def published(*args, **kwargs):
+            return spec.apply(read(*args, **kwargs))
+        published.__secrecy__ = spec
+        return published
+    return decorate
+
+
+def no_people(reason: str):
+    """Declares a read whose result counts nobody, and why."""
+    if not reason.strip():
+        raise ValueError("une lecture @no_people dit pourquoi")
+
+    def decorate(read):
+        read.__secrecy__ = reason
+        return read
+    return decorate
+
+
+def composed(read):
+    """Declares a text assembled only from `@people` reads of this layer."""
+    read.__secrecy__ = "composed"
+    return read
