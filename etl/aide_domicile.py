@@ -348,7 +348,9 @@ def read_saad_services(path: Path, resolve_commune=None) -> pd.DataFrame:
         for position, code in enumerate(out["code_commune"]):
             current = resolve_commune(code) if code else None
             if code and current is None:
-                v.add(position, "code_commune", code, "un code commune du référentiel (COG en vigueur)")
+                explain = getattr(resolve_commune, "expected", lambda _, default: default)
+                v.add(position, "code_commune", code,
+                      explain(code, "un code commune du référentiel (COG en vigueur)"))
             resolved.append(current or code)
         out["code_commune"] = resolved
     _duplicates(v, out, ["service_id"], "service")
@@ -621,6 +623,7 @@ def _resolver_in_build(ctx: BuildContext, resolver: CommuneResolver):
         if current is None and built and not code.startswith(built):
             return OUTSIDE_BUILD
         return current
+    resolve.expected = resolver.expected  # why a code did not resolve (split commune), for the report
     return resolve
 
 

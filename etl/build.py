@@ -19,7 +19,7 @@ from typing import Callable, Protocol
 import duckdb
 import pandas as pd
 
-from etl import checks, reference, schema
+from etl import checks, readers, reference, schema
 from etl.sources import SOURCES_DDL, Source, register
 from geo import shapes
 
@@ -181,6 +181,7 @@ def build(db_path: Path | None = None, departements: list[str] | None = None,
         input_dir = Path(input_dir).resolve()
         if not input_dir.is_dir():
             raise FileNotFoundError(f"dossier d'entrée introuvable : {input_dir}")
+        readers.check_input_folder(input_dir)  # nothing outside the folder is read
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(db_path):
         _remove_stale_temporaries(db_path)

@@ -600,9 +600,9 @@ def validate_action_communes(raw: pd.DataFrame, actions: pd.DataFrame, ref: Refe
             if _departement_of_code(code) not in ref.built and _departement_of_code(code) in ref.all_departements:
                 outside += 1  # a real commune of a département this build leaves out
             else:
-                _problem(problems, row, "code_insee", code,
-                         "une commune existante du référentiel (ni commune actuelle, ni commune déléguée "
-                         "ou associée d'une commune nouvelle)")
+                _problem(problems, row, "code_insee", code, ref.resolver.expected(
+                    code, "une commune existante du référentiel (ni commune actuelle, ni commune déléguée "
+                    "ou associée d'une commune nouvelle)") if ref.resolver else "une commune du référentiel")
             codes.append(None)
             keep.append(False)
             continue
@@ -612,7 +612,7 @@ def validate_action_communes(raw: pd.DataFrame, actions: pd.DataFrame, ref: Refe
     if outside:
         warnings.append(f"{outside} lien(s) action-commune ignoré(s) : communes de départements hors de "
                         "cette construction")
-    frame = frame[keep]
+    frame = frame[np.array(keep, dtype=bool)]  # a list would select columns when empty
     return frame.drop_duplicates(["action_id", "code_insee"])
 
 

@@ -293,7 +293,8 @@ def validate_registry(frame: pd.DataFrame, ref: ReferenceIndex, today: dt.date |
                 continue
             current = ref.resolver.resolve(code)
             if current is None:
-                v.add(i, "communes", raw, "une commune du référentiel (code actuel ou ancien)")
+                v.add(i, "communes", raw,
+                      ref.resolver.expected(code, "une commune du référentiel (code actuel ou ancien)"))
             elif dep is not None and ref.commune_departement[current] != dep and \
                     dep not in ref.epci_departements.get(ref.commune_epci.get(current), set()):
                 v.add(i, "communes", raw, f"une commune du département {dep} ou d'un EPCI qui le touche")
@@ -336,7 +337,15 @@ def validate_registry(frame: pd.DataFrame, ref: ReferenceIndex, today: dt.date |
     if remap:
         warnings.append(f"{frame.attrs.get('file', '?')} : {remap}")
     columns = ["convention_id", "siren_epci", "code_insee", "origine"]
-    return pd.DataFrame(conventions), pd.DataFrame(perimeter, columns=columns), warnings
+    # columns named even when no row is left (a build of départements the embedded registry lacks)
+    return (pd.DataFrame(conventions, columns=CONVENTION_COLUMNS), pd.DataFrame(perimeter, columns=columns),
+            warnings)
+
+
+CONVENTION_COLUMNS = ["convention_id", "instrument", "code_departement", "intitule", "signataires", "siren_epci",
+                      "communes_saisies", "date_signature", "precision_signature", "date_debut", "date_fin",
+                      "fin_par_defaut", "statut", "notes", "reference", "date_signature_variante",
+                      "reference_variante"]
 
 
 def find_overlaps(conventions: pd.DataFrame, perimetre: pd.DataFrame) -> pd.DataFrame:

@@ -384,8 +384,8 @@ def aggregate_extract(con, view: str, file: str, millesime: int, resolver: Commu
     unknown = sorted(c for c, r in resolved.items() if r is None and c not in outside)
     if unknown:
         first = _first_rows(con, view, columns["code_insee"][0], unknown[:50])
-        problems += [Problem(file, first.get(c), columns["code_insee"][0], c,
-                             "un code commune INSEE existant (COG de référence ou ancien code connu)")
+        problems += [Problem(file, first.get(c), columns["code_insee"][0], c, resolver.expected(
+                             c, "un code commune INSEE existant (COG de référence ou ancien code connu)"))
                      for c in unknown[:50]]
         if len(unknown) > 50:
             problems.append(Problem(file, None, columns["code_insee"][0], f"{len(unknown) - 50} autres codes",
@@ -523,7 +523,8 @@ def read_aggregate(path: Path, resolver: CommuneResolver) -> tuple[pd.DataFrame,
     for pos, c in enumerate(code):
         target = resolver.resolve(c) if c else None
         if c and target is None:
-            v.add(pos, "code_insee", frame["code_insee"].iloc[pos], "un code commune existant")
+            v.add(pos, "code_insee", frame["code_insee"].iloc[pos],
+                  resolver.expected(c, "un code commune existant"))
         resolved.append(target)
     dup = pd.Series(code).duplicated(keep="first") & pd.Series(code).notna()
     for pos in np.flatnonzero(dup.to_numpy()):
@@ -576,8 +577,9 @@ def read_pop60(path: Path, resolver: CommuneResolver) -> tuple[pd.DataFrame, int
     resolved = []
     for pos, c in enumerate(code):
         target = resolver.resolve(c) if c else None
-        if c and target is None and not re.fullmatch(r"(\d{2}|2[AB])\d{3}|97\d{3}", c or ""):
-            v.add(pos, "code_insee", c, "un code commune existant")
+        if c and target is None and (c in resolver.ambiguous
+                                     or not re.fullmatch(r"(\d{2}|2[AB])\d{3}|97\d{3}", c or "")):
+            v.add(pos, "code_insee", c, resolver.expected(c, "un code commune existant"))
         resolved.append(target)  # valid codes outside the build are ignored
     v.raise_if_any()
     out = pd.DataFrame({"code_insee": resolved, "n_60_plus": total}).dropna(subset=["code_insee"])

@@ -244,9 +244,9 @@ def _departement_of(code: pd.Series, known: dict[str, str]) -> pd.Series:
 def _remap(counts: pd.DataFrame, ctx: BuildContext, remapping, geo: dict, label: str) -> pd.DataFrame:
     """Old commune codes → today's (mvtcommune, else the reference's history); counts summed."""
     found = set(counts["code_geo"].unique())
-    if remapping is not None:
-        counts = counts.assign(code_geo=remapping.apply(counts["code_geo"]))
-        for message in remapping.report(found):
+    if remapping is not None:  # chains stop at the reference's communes (the file may be newer)
+        counts = counts.assign(code_geo=remapping.apply(counts["code_geo"], keep=geo["communes_ref"]))
+        for message in remapping.report(found, keep=geo["communes_ref"]):
             ctx.warn("indicateurs INSEE", f"{label} : {message}")
     else:
         resolver = CommuneResolver(ctx.con)

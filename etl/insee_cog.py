@@ -89,6 +89,7 @@ class Remapping:
 
     target: dict[str, str]
     splits: dict[str, list[str]] = field(default_factory=dict)
+    direct: dict[str, str] = field(default_factory=dict)  # one event, before chains are followed
 
     @classmethod
     def from_mouvements(cls, events: pd.DataFrame) -> Remapping:
@@ -98,6 +99,7 @@ class Remapping:
         target: dict[str, str] = {}
         for old, new in zip(moves["com_av"], moves["com_ap"]):  # a few thousand events at most
             target[old] = new
+        direct = dict(target)
         # Follow chains (A merged into B in 2016, B into C in 2019): A → C.
         for old in list(target):
             seen, code = {old}, target[old]
@@ -107,17 +109,28 @@ class Remapping:
             target[old] = code
         restored = com[com["mod"].isin(MOD_RETABLISSEMENT)]
         splits = restored.groupby("com_av")["com_ap"].agg(lambda s: sorted(set(s))).to_dict()
-        return cls(target, {k: v for k, v in splits.items() if len(v) > 1})
+        return cls(target, {k: v for k, v in splits.items() if len(v) > 1}, direct)
 
-    def apply(self, code: pd.Series) -> pd.Series:
-        return code.map(lambda c: self.target.get(c, c))
+    def current(self, code: str, keep: set[str] = frozenset()) -> str:
+        """Today's code; a chain stops at the first code of `keep` (the reference's communes: the
+        mvtcommune file may be newer than the reference, and a re-established commune exists again)."""
+        if not keep or not self.direct:
+            return code if code in keep else self.target.get(code, code)
+        seen = {code}
+        while code not in keep and code in self.direct and self.direct[code] not in seen:
+            code = self.direct[code]
+            seen.add(code)
+        return code
 
-    def report(self, found: set[str]) -> list[str]:
+    def apply(self, code: pd.Series, keep: set[str] = frozenset()) -> pd.Series:
+        return code.map({c: self.current(c, keep) for c in code.unique()})
+
+    def report(self, found: set[str], keep: set[str] = frozenset()) -> list[str]:
         """Warnings for the codes of a file: merged communes remapped, splits that cannot be undone."""
         messages = []
-        merged = sorted(c for c in found if c in self.target)
+        merged = sorted(c for c in found if self.current(c, keep) != c)
         if merged:
-            pairs = ", ".join(f"{c} → {self.target[c]}" for c in merged[:20])
+            pairs = ", ".join(f"{c} → {self.current(c, keep)}" for c in merged[:20])
             messages.append(f"{len(merged)} commune(s) fusionnée(s) ramenée(s) à la commune actuelle "
                             f"(comptes additionnés) : {pairs}{' …' if len(merged) > 20 else ''}")
         split = sorted(c for c in found if c in self.splits)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +25,36 @@ SEPARATORS = ";,\t|"
 MAX_BYTES = 200 * 1024 * 1024
 
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
+
+
+def check_input_folder(folder: Path) -> None:
+    """Loaders read only regular files inside the configured input folder: an entry that is a
+    symbolic link resolving outside it (or nowhere), or a pipe, socket or device, rejects the build
+    with one problem per entry. Sub-folders are not read by any loader and are left alone."""
+    root = Path(folder).resolve()
+    problems = []
+    for entry in sorted(Path(folder).iterdir()):
+        if entry.is_symlink():
+            try:
+                target = entry.resolve()
+            except (OSError, RuntimeError):  # a loop of links
+                problems.append(Problem(entry.name, None, None, f"lien en boucle vers {os.readlink(entry)}",
+                                        "un fichier ordinaire du dossier d'entrée"))
+                continue
+            if not target.is_relative_to(root):
+                problems.append(Problem(entry.name, None, None, f"lien vers {os.readlink(entry)}",
+                                        f"un fichier ordinaire du dossier d'entrée {root} (lien symbolique "
+                                        "vers l'extérieur refusé : copiez le fichier dans le dossier)"))
+            elif not target.exists():
+                problems.append(Problem(entry.name, None, None, f"lien cassé vers {os.readlink(entry)}",
+                                        "un fichier ordinaire du dossier d'entrée"))
+            continue
+        mode = entry.lstat().st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            problems.append(Problem(entry.name, None, None, "tube, socket ou périphérique",
+                                    "un fichier ordinaire du dossier d'entrée"))
+    if problems:
+        raise InputRejected(problems)
 
 
 def read_text(path: Path) -> tuple[str, str]:
@@ -172,6 +204,10 @@ def parse_amount(text: str) -> float:
 
 
 def parse_int(text: str) -> int:
+    """A whole number (counts, years): `1 200` is 1200, but `30 %` or `12 €` is refused — a share or
+    an amount in a count column is a wrong column, not a count."""
+    if isinstance(text, str) and ("%" in text or "€" in text or "EUR" in text.upper()):
+        raise ValueError(text)
     value = parse_number(text)
     if value != int(value):
         raise ValueError(text)
