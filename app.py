@@ -24,6 +24,7 @@ pages = {
     "Données": [
         st.Page("pages/a-propos.py", title="À propos des données", icon=":material/menu_book:",
                 url_path="a-propos"),
+        st.Page("pages/verifier.py", title="Vérifier un fichier", icon=":material/fact_check:", url_path="verifier"),
     ],
 }
 navigation = st.navigation(pages)
