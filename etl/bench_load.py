@@ -1,15 +1,24 @@
-"""`python -m etl bench load [--sessions 30] [--seconds 120] [--db PATH]`: concurrent browser sessions.
+"""`python -m etl bench load [--sessions 30] [--browsers 3] [--seconds 120] [--db PATH]`: concurrent users.
 
-Starts the dashboard on 127.0.0.1 (loopback only) and drives N headless Chromium sessions that
-change the territory filters for a bounded time. Prints sessions, interactions, errors, the
-p50/p95 server time per script run (measured inside the app, $OBSERVATOIRE_TIMINGS) and the
-client-side latency, and the server's memory before and after (bounded: caches are shared).
+Starts the dashboard on 127.0.0.1 (loopback only) and drives `--sessions` users for a bounded time:
+`--browsers` of them are real headless Chromium tabs (the real client, rendering included), the rest
+speak Streamlit's own websocket protocol (`etl/bench_load_ws.py`: the same `BackMsg`s a tab sends,
+without the rendering, so thirty users do not need thirty browsers on a 2-core machine). Every user
+opens a page on a département, then changes the territory, the page filters and the page, with a
+think time of 0.3–1.5 s between actions (`--think MIN MAX`).
+
+Prints, per kind of client: sessions, interactions, errors (exceptions shown, page not found, closed
+connections), client timeouts, client latency p50/p95; the server time per script run p50/p95
+(measured inside the app through $OBSERVATOIRE_TIMINGS, overall and per page); the server's memory at
+idle, at its peak, at the end of the load and once the sessions are closed (bounded: caches are
+shared, not per session). Exit code 1 on any error or timeout.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -17,43 +26,159 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from etl.bench_load_ws import KindStats, ProtocolSession, protocol_user, require_loopback
 from etl.build import default_db_path
 
 ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 MAX_SESSIONS, MAX_SECONDS = 60, 600
+THINK_SECONDS = (0.3, 1.5)
+CLIENT_TIMEOUT = 60.0
 
 
 def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return float("nan")
 
 
-def _quantile(values: list[float], q: float) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat, clock ticks)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def quantile(values: list[float], q: float) -> float:
+    """Inclusive percentile (q in 0..1) of `values`; NaN for none."""
     if not values:
         return float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1] if len(values) > 1 else values[0]
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
 
 
-async def _session(browser, url: str, deadline: float, seed: int, stats: dict) -> None:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(app: Path, env: dict[str, str], log: Path | None = None):
+    """`streamlit run app` on a free loopback port; yields (url, process); stopped on exit."""
+    port = _free_port()
+    out = open(log, "w") if log else subprocess.DEVNULL
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start ({app})") from None
+                time.sleep(0.3)
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if log:
+            out.close()
+
+
+class MemorySampler(threading.Thread):
+    """Samples a process's resident memory every `period` seconds."""
+
+    def __init__(self, pid: int, period: float = 0.5):
+        super().__init__(daemon=True)
+        self.pid, self.period, self.samples = pid, period, []
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.samples.append(_rss_mib(self.pid))
+            self._stop_event.wait(self.period)
+
+    def stop(self) -> float:
+        self._stop_event.set()
+        self.join()
+        return max(self.samples, default=float("nan"))
+
+
+@dataclass
+class LoadReport:
+    url: str
+    db: str
+    seconds: float
+    kinds: list[KindStats]
+    server_runs: list[tuple[str, float, float]]  # (page, wall s, CPU s of the script thread)
+    rss_idle: float
+    rss_peak: float
+    rss_end: float
+    rss_closed: float
+    server_cpu: float = float("nan")  # CPU seconds the server used during the load
+    rss_timeline: list[float] = field(default_factory=list)  # at each quarter of the load
+    think: tuple[float, float] = THINK_SECONDS
+    pages: list[str] = field(default_factory=list)
+    departements: int = 0
+
+    @property
+    def errors(self) -> int:
+        return sum(len(k.errors) for k in self.kinds)
+
+    @property
+    def timeouts(self) -> int:
+        return sum(len(k.timeouts) for k in self.kinds)
+
+    @property
+    def interactions(self) -> int:
+        return sum(k.interactions for k in self.kinds)
+
+
+async def browser_user(browser, url: str, deadline: float, seed: int, stats: KindStats,
+                       departements: list[str], think: tuple[float, float] = THINK_SECONDS) -> None:
+    """A real Chromium tab: opens the home page on a département and changes the sidebar filters."""
     from playwright.async_api import TimeoutError as PlaywrightTimeout
     rng = random.Random(seed)
-    context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    stats.sessions += 1
+    context = await browser.new_context(viewport={"width": 1200, "height": 900}, locale="fr-FR")
     page = await context.new_page()
-    page.set_default_timeout(60_000)
-    page.on("pageerror", lambda exc: stats["errors"].append(f"pageerror: {exc}"))
+    page.set_default_timeout(CLIENT_TIMEOUT * 1000)
+    page.on("pageerror", lambda exc: stats.errors.append(f"pageerror: {exc}"))
     ready = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
              " && document.querySelector('[data-testid=\"stMainBlockContainer\"]')")
     try:
-        await page.goto(f"{url}/?dep={rng.choice(['35', '61'])}", timeout=60_000)
-        await page.wait_for_function(ready, timeout=60_000)
+        t0 = time.perf_counter()
+        await page.goto(f"{url}/?dep={rng.choice(departements)}")
+        await page.wait_for_function(ready)
+        stats.latency.append(time.perf_counter() - t0)
+        stats.interactions += 1
+        stats.actions["open"] += 1
         while time.monotonic() < deadline:
             label = rng.choice(["Département", "EPCI", "EPCI"])
             t0 = time.perf_counter()
@@ -62,69 +187,157 @@ async def _session(browser, url: str, deadline: float, seed: int, stats: dict) -
             count = await options.count()
             await options.nth(rng.randrange(max(count, 1))).click()
             await page.wait_for_timeout(200)
-            await page.wait_for_function(ready, timeout=60_000)
-            stats["latency"].append(time.perf_counter() - t0)
-            if await page.locator("[data-testid='stException']").count():
-                stats["errors"].append("exception shown on page")
-            stats["interactions"] += 1
-            await page.wait_for_timeout(rng.randint(300, 1500))
+            await page.wait_for_function(ready)
+            stats.latency.append(time.perf_counter() - t0)
+            stats.interactions += 1
+            stats.actions["territoire"] += 1
+            shown = page.locator("[data-testid='stException']")
+            for i in range(await shown.count()):
+                stats.errors.append(f"exception shown: {(await shown.nth(i).inner_text())[:200]}")
+            await page.wait_for_timeout(rng.uniform(*think) * 1000)
     except PlaywrightTimeout as exc:
-        # The browsers share the machine with the server: a session that times out is counted
-        # apart from application errors (exceptions shown, page errors).
-        stats["timeouts"].append(str(exc).splitlines()[0][:100])
+        stats.timeouts.append(str(exc).splitlines()[0][:100])
     finally:
         await context.close()
 
 
-async def _drive(url: str, sessions: int, seconds: float, stats: dict) -> None:
+async def _drive(url: str, protocol_sessions: int, browsers: int, seconds: float, pages: list[str],
+                 departements: list[str], protocol: KindStats, chromium: KindStats, seed: int,
+                 think: tuple[float, float]) -> None:
+    deadline = time.monotonic() + seconds
+    users = [protocol_user(url, deadline, seed + i, protocol, pages, departements, think,
+                           timeout=CLIENT_TIMEOUT) for i in range(protocol_sessions)]
+    if not browsers:
+        await asyncio.gather(*users)
+        return
     from playwright.async_api import async_playwright
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        deadline = time.monotonic() + seconds
-        await asyncio.gather(*(_session(browser, url, deadline, i, stats) for i in range(sessions)))
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tabs = [browser_user(browser, url, deadline, seed + 1000 + i, chromium, departements, think)
+                for i in range(browsers)]
+        await asyncio.gather(*users, *tabs)
         await browser.close()
+
+
+async def _discover(url: str) -> tuple[list[str], list[str], int]:
+    """Opens the home page once (warms the server): the app's pages and départements."""
+    async with ProtocolSession(url, timeout=120) as session:
+        result = await session.open("accueil")
+        if result.exceptions:
+            raise RuntimeError(f"the home page fails before any load: {result.exceptions[0]}")
+        deps = next((list(w.proto.options) for w in session.widgets.values() if w.key == "dep"), [])
+        codes = [o.split(" ")[0] for o in deps]
+        return list(session.pages) or [""], codes, len(codes)
+
+
+def read_timings(path: Path) -> list[tuple[str, float, float]]:
+    """(page, wall seconds, CPU seconds) per script run, from the $OBSERVATOIRE_TIMINGS file
+    (ui/bootstrap.timed_run); CPU is NaN in files written before it was recorded."""
+    runs = []
+    for line in path.read_text().splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 2:
+            runs.append((fields[0], float(fields[1]), float(fields[2]) if len(fields) > 2 else float("nan")))
+    return runs
+
+
+def run_load(db: Path, sessions: int, browsers: int, seconds: float, app: Path = APP, seed: int = 0,
+             think: tuple[float, float] = THINK_SECONDS, log: Path | None = None) -> LoadReport:
+    """Serves `app` on `db` and drives `sessions` users (of which `browsers` Chromium tabs)."""
+    sessions, seconds = min(sessions, MAX_SESSIONS), min(seconds, MAX_SECONDS)
+    browsers = max(0, min(browsers, sessions))
+    fd, name = tempfile.mkstemp(prefix="observatoire-timings-", suffix=".tsv")
+    os.close(fd)
+    timings = Path(name)
+    env = {"OBSERVATOIRE_DB": str(db), "OBSERVATOIRE_TIMINGS": str(timings)}
+    protocol = KindStats("websocket protocol", users=sessions - browsers)
+    chromium = KindStats("Chromium", users=browsers)
+    try:
+        with serve(app, env, log) as (url, server):
+            require_loopback(url)
+            pages, departements, n_deps = asyncio.run(_discover(url))
+            timings.write_text("")  # the warm-up run is not part of the measure
+            rss_idle = _rss_mib(server.pid)
+            sampler = MemorySampler(server.pid)
+            cpu_start = _cpu_seconds(server.pid)
+            sampler.start()
+            asyncio.run(_drive(url, sessions - browsers, browsers, seconds, pages, departements,
+                               protocol, chromium, seed, think))
+            rss_end = _rss_mib(server.pid)
+            server_cpu = _cpu_seconds(server.pid) - cpu_start
+            rss_peak = sampler.stop()
+            samples = sampler.samples
+            timeline = [samples[min(len(samples) - 1, len(samples) * q // 4)] for q in (1, 2, 3)] + [rss_end]
+            time.sleep(3)  # sessions closed: what stays is shared (caches), not per session
+            rss_closed = _rss_mib(server.pid)
+        runs = read_timings(timings)
+    finally:
+        timings.unlink(missing_ok=True)
+    kinds = [k for k in (protocol, chromium) if k.users]
+    return LoadReport(url, str(db), seconds, kinds, runs, rss_idle, max(rss_peak, rss_end), rss_end,
+                      rss_closed, server_cpu, timeline, think, pages, n_deps)
+
+
+def format_report(report: LoadReport) -> str:
+    users = sum(k.users for k in report.kinds)
+    lines = [f"load: {users} concurrent users × {report.seconds:.0f} s on {report.url} (loopback), "
+             f"database {report.db}",
+             f"  {len(report.pages)} pages, {report.departements} départements; think time "
+             f"{report.think[0]:g}–{report.think[1]:g} s between actions"]
+    for k in report.kinds:
+        actions = ", ".join(f"{a} {n}" for a, n in sorted(k.actions.items()))
+        lines.append(f"  {k.kind}: {k.users} users, {k.sessions} sessions, {k.interactions} interactions "
+                     f"({actions}), errors {len(k.errors)}, client timeouts {len(k.timeouts)}")
+        lines.append(f"    client latency per interaction: p50 {quantile(k.latency, .5):.2f} s, "
+                     f"p95 {quantile(k.latency, .95):.2f} s, max {max(k.latency, default=float('nan')):.2f} s")
+        problems = list(dict.fromkeys(k.errors + k.timeouts))
+        lines.extend(f"    ! {problem}" for problem in problems[:10])
+        if len(problems) > 10:
+            lines.append(f"    ! … {len(problems) - 10} other distinct problems")
+    runs = [wall for _, wall, _ in report.server_runs]
+    cpu = [c for _, _, c in report.server_runs if c == c]
+    lines.append(f"  server time per script run ({len(runs)} runs, {len(runs) / report.seconds:.1f}/s): "
+                 f"p50 {quantile(runs, .5):.3f} s, p95 {quantile(runs, .95):.3f} s, "
+                 f"max {max(runs, default=float('nan')):.3f} s")
+    if runs:
+        lines.append(f"    of which CPU of the run itself: p50 {quantile(cpu, .5):.3f} s, "
+                     f"p95 {quantile(cpu, .95):.3f} s (the rest is waiting for the interpreter/cores)")
+        lines.append(f"  server process CPU: {report.server_cpu:.0f} s over {report.seconds:.0f} s "
+                     f"({report.server_cpu / report.seconds:.2f} cores busy), "
+                     f"{report.server_cpu / len(runs):.3f} CPU s per run")
+    by_page: dict[str, list[tuple[float, float]]] = {}
+    for label, wall, c in report.server_runs:
+        by_page.setdefault(label, []).append((wall, c))
+    for label, values in sorted(by_page.items(), key=lambda kv: -quantile([w for w, _ in kv[1]], .95)):
+        walls, cpus = [w for w, _ in values], [c for _, c in values if c == c]
+        lines.append(f"    {label:<14} {len(values):5d} runs  wall p50 {quantile(walls, .5):6.3f} s "
+                     f"p95 {quantile(walls, .95):6.3f} s   CPU p50 {quantile(cpus, .5):.3f} s "
+                     f"p95 {quantile(cpus, .95):.3f} s")
+    lines.append(f"  server RSS: {report.rss_idle:.0f} MiB idle → peak {report.rss_peak:.0f} MiB, "
+                 f"{report.rss_end:.0f} MiB at the end of the load, {report.rss_closed:.0f} MiB "
+                 f"3 s after the sessions closed; at each quarter of the load: "
+                 f"{' → '.join(f'{v:.0f}' for v in report.rss_timeline)} MiB")
+    verdict = "OK" if not report.errors and not report.timeouts else "FAILED"
+    lines.append(f"  {verdict}: {report.interactions} interactions, {report.errors} errors, "
+                 f"{report.timeouts} timeouts")
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m etl bench load")
-    parser.add_argument("--sessions", type=int, default=30)
-    parser.add_argument("--seconds", type=float, default=120)
-    parser.add_argument("--db", default=str(default_db_path()))
+    parser.add_argument("--sessions", type=int, default=30, help=f"concurrent users (≤ {MAX_SESSIONS})")
+    parser.add_argument("--browsers", type=int, default=3,
+                        help="of which real headless Chromium tabs (the rest speak the websocket protocol)")
+    parser.add_argument("--seconds", type=float, default=120, help=f"duration (≤ {MAX_SECONDS})")
+    parser.add_argument("--db", type=Path, default=default_db_path())
+    parser.add_argument("--think", type=float, nargs=2, default=THINK_SECONDS, metavar=("MIN", "MAX"),
+                        help="seconds a user waits between two actions (uniform)")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    sessions, seconds = min(args.sessions, MAX_SESSIONS), min(args.seconds, MAX_SECONDS)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    timings = Path(tempfile.mkstemp(suffix=".tsv")[1])
-    env = {**os.environ, "OBSERVATOIRE_DB": args.db, "OBSERVATOIRE_TIMINGS": str(timings)}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                               "--server.port", str(port), "--server.address", "127.0.0.1"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.3)
-        rss_start = _rss_mib(server.pid)
-        stats = {"interactions": 0, "errors": [], "timeouts": [], "latency": []}
-        asyncio.run(_drive(url, sessions, seconds, stats))
-        rss_end = _rss_mib(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-    runs = [float(line.split("\t")[1]) for line in timings.read_text().splitlines() if "\t" in line]
-    timings.unlink(missing_ok=True)
-    print(f"load: {sessions} sessions × {seconds:.0f} s on {url} (loopback), database {args.db}")
-    print(f"  interactions {stats['interactions']}, application errors {len(stats['errors'])}, "
-          f"client sessions stopped by a 60 s timeout {len(stats['timeouts'])}")
-    for error in stats["errors"][:5]:
-        print(f"    {error}")
-    print(f"  server time per script run ({len(runs)} runs): p50 {_quantile(runs, .5):.3f} s, "
-          f"p95 {_quantile(runs, .95):.3f} s")
-    print(f"  client latency per interaction: p50 {_quantile(stats['latency'], .5):.2f} s, "
-          f"p95 {_quantile(stats['latency'], .95):.2f} s (includes browser rendering on the same 2 cores)")
-    print(f"  server RSS: {rss_start:.0f} MiB at start → {rss_end:.0f} MiB at end")
-    return 1 if stats["errors"] else 0
+    if not args.db.exists():
+        print(f"base absente, construction : {args.db}", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "etl", "build", "--db", str(args.db)], cwd=ROOT, check=True)
+    think = (max(0.0, min(args.think)), max(args.think))
+    report = run_load(args.db, args.sessions, args.browsers, args.seconds, seed=args.seed, think=think)
+    print(format_report(report))
+    return 1 if report.errors or report.timeouts else 0

