@@ -8,6 +8,7 @@ run — a load test that could not see an error would prove nothing.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import math
 import random
 from pathlib import Path
@@ -23,8 +24,15 @@ from etl.bench_load_ws import ProtocolSession, Widget, changed_state, initial_st
 PANNE = Path(__file__).parent / "fixtures" / "bench_load" / "panne.py"
 
 
+def _in_thread(function, *args, **kwargs):
+    """Runs `function` in a thread of its own: the browser tests' sync Playwright keeps an event loop
+    running in the main thread for the whole session, where `asyncio.run` is refused."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def _run(coroutine):
-    return asyncio.run(coroutine)
+    return _in_thread(asyncio.run, coroutine)
 
 
 # -- pure rules --------------------------------------------------------------------------------
@@ -199,7 +207,7 @@ def test_exception_in_a_run_is_counted_as_an_error():
 
 
 def test_load_run_counts_the_errors_its_users_meet(small_db_path):
-    report = run_load(small_db_path, sessions=1, browsers=0, seconds=4, app=PANNE)
+    report = _in_thread(run_load, small_db_path, sessions=1, browsers=0, seconds=4, app=PANNE)
     assert report.interactions >= 2
     assert report.errors >= 1
     assert any("panne simulée" in e for e in report.kinds[0].errors)
@@ -207,7 +215,7 @@ def test_load_run_counts_the_errors_its_users_meet(small_db_path):
 
 
 def test_two_protocol_sessions_change_filters_for_ten_seconds_without_error(small_db_path):
-    report = run_load(small_db_path, sessions=2, browsers=0, seconds=10)
+    report = _in_thread(run_load, small_db_path, sessions=2, browsers=0, seconds=10)
     text = format_report(report)
     print(text)
     (protocol,) = report.kinds
