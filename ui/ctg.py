@@ -1,18 +1,29 @@
-"""CTG coverage page: cached reads (keyed by the build version), URL state, figures."""
+"""CTG coverage page: cached reads (keyed by the build version), shared views, URL state, figures.
+
+A run of the page used to cost about a second of CPU: five plotly figures (a choropleth map with the
+département's contours copied once per legend class, its print version, the trajectory, the Gantt
+chart) and the coverage method called again and again, on every filter change of every user. The
+views below are built once per (database version, territory, date, filters) for the whole server
+with `st.cache_resource` (one shared copy, not one unpickled per hit as `st.cache_data` would
+give), with bounded entries so memory is bounded. Pages only read them: `st.plotly_chart` and the
+deferred exports copy the figures, and no page writes into a view's frames (they derive new ones).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from export.maps import print_choropleth
 from methods import ctg as method
 from query import ctg as q
 from ui import data
-from ui.format import PLOTLY_SEPARATORS, date as fdate, nombre
+from ui.format import PLOTLY_SEPARATORS, date as fdate, nombre, pourcentage
 from ui.maps import _bounds
 
 #: The slider starts when CTG replaced CEJ (« à partir de 2017 », l.1053) and runs past the end of
@@ -115,6 +126,198 @@ def template_xlsx() -> bytes:
     return registry.template_xlsx()
 
 
+# -- shared views (one copy per server, never mutated by the page) -----------------------------
+
+#: Bounds of the shared views: per département (≤ 101), per département and date (small frames and
+#: figures), and maps, which carry contours (a département's communes: about 1 MB each in memory).
+MAX_DEPARTEMENTS, MAX_VIEWS, MAX_MAPS = 128, 512, 64
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What the page needs of a département whatever the date and filters."""
+    conventions: pd.DataFrame
+    perimetre: pd.DataFrame
+    communes: pd.DataFrame
+    quoted: pd.DataFrame
+    options: tuple[dt.date, ...]
+    sources_used: str
+    gaps: pd.DataFrame  # published vs computed rates (the CTG method, at each published date)
+    gaps_table: pd.DataFrame  # the same, formatted for the table
+    restriction: str
+    fragilite: pd.DataFrame | None
+    has_score: bool
+    priorites: pd.DataFrame
+    overlaps: pd.DataFrame
+    epci_names: pd.DataFrame  # siren, nom of the EPCI touching the département
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_DEPARTEMENTS)
+def basis(version: str, departement: str) -> Basis:
+    conv, per = conventions(version, departement), perimetre(version, departement)
+    towns, quoted = communes(version, departement), chiffres(version)
+    gaps = method.reported_vs_computed(quoted, towns, conv, per, departement)
+    if len(gaps):
+        gaps_table = gaps.assign(
+            date_reference=gaps["date_reference"].map(fdate),
+            taux_publie=gaps["taux_publie"].map(lambda v: pourcentage(v, 2)),
+            taux_calcule=gaps["taux_calcule"].map(pourcentage),
+            ecart_points=gaps["ecart_points"].map(lambda v: nombre(v, 1)),
+            taux_calcule_variante=gaps["taux_calcule_variante"].map(lambda v: "" if pd.isna(v) else pourcentage(v)))
+    else:
+        gaps_table = gaps
+    score = fragilite(version, departement)
+    return Basis(
+        conventions=conv, perimetre=per, communes=towns, quoted=quoted, options=tuple(slider_options(conv)),
+        sources_used=", ".join(dict.fromkeys(conv["source_nom"].dropna())) or "registre vide",
+        gaps=gaps, gaps_table=gaps_table, restriction=restriction(version), fragilite=score,
+        has_score=score is not None and bool(score["score_moyen"].notna().any()),
+        priorites=priorites(version, departement), overlaps=chevauchements(version, departement),
+        epci_names=towns[["siren_epci", "nom_epci"]].drop_duplicates().rename(
+            columns={"siren_epci": "siren", "nom_epci": "nom"}))
+
+
+@dataclass(frozen=True)
+class Status:
+    """Key figures at a date: coverage by level, conventions in force, last published rate."""
+    levels: pd.DataFrame
+    levels_table: pd.DataFrame
+    departement: pd.Series  # the département's row of `levels`
+    n_active: int
+    published: pd.Series | None  # last rate published (« réalisé ») up to the date
+    gap: pd.Series | None  # last published-vs-computed comparison up to the date
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
+def status(version: str, departement: str, epci: str | None, date: dt.date, instruments: tuple[str, ...],
+           statuts: tuple[str, ...]) -> Status:
+    b = basis(version, departement)
+    levels = coverage_levels(version, departement, epci, date, instruments, statuts)
+    conv, quoted, gaps = b.conventions, b.quoted, b.gaps
+    active = method.active_mask(conv, date, instruments, statuts) & conv["code_departement"].eq(departement)
+    published = quoted.loc[(quoted["code_territoire"] == departement) & (quoted["serie"] == "taux_couverture")
+                           & (quoted["nature"] == "réalisé")
+                           & (pd.to_datetime(quoted["date_reference"]) <= pd.Timestamp(date))]
+    relevant = gaps.loc[pd.to_datetime(gaps["date_reference"]) <= pd.Timestamp(date)] if len(gaps) else gaps
+    table = levels.assign(territoire=levels["territoire"].fillna("France" if not b.restriction else "Base"),
+                          taux=levels["taux"].map(pourcentage), population=levels["population"].map(nombre),
+                          population_couverte=levels["population_couverte"].map(nombre))
+    return Status(levels, table, levels.loc[levels["niveau"] == "Département"].iloc[0], int(active.sum()),
+                  published.iloc[-1] if len(published) else None, relevant.iloc[-1] if len(relevant) else None)
+
+
+@dataclass(frozen=True)
+class CoverageMap:
+    """The map of one date and filters; `print_figure()` builds the print version on demand."""
+    frame: pd.DataFrame
+    geojson: dict
+    key: str
+    colour: str
+    colours: dict[str, str]
+    legend: str
+    figure: go.Figure
+
+    def print_figure(self) -> go.Figure:
+        return print_choropleth(self.frame, self.geojson, self.key, self.colour, self.legend,
+                                hover_name="nom", discrete=self.colours)
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_MAPS)
+def coverage_view(version: str, departement: str, date: dt.date, instruments: tuple[str, ...],
+                  statuts: tuple[str, ...], level: str, colouring: str) -> CoverageMap:
+    """Communes (or EPCI) by type of coverage or year of first signature. The instruments only
+    matter at EPCI level (the rate shown on hover): pass `()` for communes to share the entry."""
+    b = basis(version, departement)
+    towns, conv, per = b.communes, b.conventions, b.perimetre
+    classes = method.classify_communes(towns, conv, per, date, statuts)
+    if level == "Communes":
+        frame = towns.merge(classes, on="code_insee")
+        key, geo_level = "code_insee", "communes"
+    else:
+        label_instr = ", ".join(method.SHORT_LABELS[i] for i in instruments)
+        frame = method.classify_epci(towns, classes).rename(columns={"siren_epci": "siren"})
+        epci_cov = method.compute_coverage(towns, conv, per, date, instruments, "epci", statuts)
+        frame = frame.merge(epci_cov.rename(columns={"code": "siren"}), on="siren").merge(b.epci_names, on="siren")
+        frame["conventions"] = frame["taux"].map(lambda t: f"{pourcentage(t)} couverts ({label_instr})")
+        key, geo_level = "siren", "epci"
+    frame["annee"] = frame["annee_signature"].map(lambda y: "Non couvert" if pd.isna(y) else str(int(y)))
+    if colouring == "Type de couverture":
+        colour, colours, legend = "categorie", method.CATEGORIES, "Couverture"
+        if level == "Communes":
+            colours = {k: v for k, v in colours.items() if k != "Couverture partielle"}
+    else:
+        years = sorted(y for y in frame["annee"].unique() if y != "Non couvert")
+        colour, colours, legend = "annee", year_colours(years), "Année de 1re signature"
+    geojson = data.geojson(version, geo_level, departement)
+    figure = coverage_map(frame, geojson, key, colour, colours,
+                          {key: False, "conventions": True, "categorie": True, "annee": True}, legend)
+    return CoverageMap(frame, geojson, key, colour, dict(colours), legend, figure)
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
+def trajectory(version: str, departement: str, departement_nom: str, instruments: tuple[str, ...],
+               statuts: tuple[str, ...], date: dt.date) -> go.Figure:
+    """Monthly computed rate over the slider's span, published figures, a line at `date`."""
+    b = basis(version, departement)
+    computed = curve(version, departement, instruments, statuts, b.options[0], b.options[-1])
+    quoted = b.quoted
+    shown = quoted.loc[quoted["code_territoire"].isin([departement, "FR"]) & (quoted["serie"] == "taux_couverture")]
+    label_instr = ", ".join(method.SHORT_LABELS[i] for i in instruments)
+    return curve_figure(computed, shown, date, departement_nom, label_instr)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    figure: go.Figure
+    soon: pd.DataFrame  # conventions ending within 12 months of the date
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
+def deadlines(version: str, departement: str, date: dt.date) -> Deadlines:
+    b = basis(version, departement)
+    conv = b.conventions
+    own = conv.loc[conv["code_departement"] == departement]
+    soon = conv.loc[(conv["code_departement"] == departement) & conv["statut"].isin(method.COUNTED_STATUTS)
+                    & pd.to_datetime(conv["date_fin"]).between(pd.Timestamp(date),
+                                                               pd.Timestamp(date) + pd.DateOffset(months=12))]
+    columns = ["intitule", "instrument", "date_debut", "date_fin", "fin_par_defaut", "population"]
+    return Deadlines(gantt_figure(own, date, b.options[-1]), soon[columns])
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    ranking: pd.DataFrame
+    export: pd.DataFrame  # the ranking with rounded rates
+    score_sources: tuple[str, ...]  # names of the fragility score's sources (none without a score)
+    simulated: bool  # the fragility score is simulated
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
+def next_steps(version: str, departement: str, date: dt.date, instruments: tuple[str, ...],
+               statuts: tuple[str, ...], sort: str) -> NextSteps:
+    """EPCI not fully covered at `date`, by uncovered population or fragility score."""
+    b = basis(version, departement)
+    epci_cov = method.compute_coverage(b.communes, b.conventions, b.perimetre, date, instruments, "epci", statuts)
+    ranking = method.where_next(epci_cov, b.epci_names, b.fragilite if b.has_score else None, b.priorites,
+                                "fragilite" if sort == "Score de fragilité" else "population")
+    names = tuple(b.fragilite["source_nom"].dropna().unique()) if b.has_score else ()
+    simulated = b.has_score and "simulated" in set(b.fragilite["source_nature"].dropna())
+    return NextSteps(ranking, ranking.assign(taux=ranking["taux"].round(4)), names, simulated)
+
+
+REGISTRY_COLUMNS = ["convention_id", "intitule", "instrument", "statut", "statut_au", "date_signature",
+                    "precision_signature", "date_debut", "date_fin", "fin_par_defaut", "nb_communes", "population",
+                    "signataires", "source_line", "reference", "notes", "source"]
+
+
+@st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
+def registry(version: str, departement: str, date: dt.date) -> pd.DataFrame:
+    """The registry with each convention's status at `date`, labels in French."""
+    conv = basis(version, departement).conventions
+    return conv.assign(statut_au=method.status_at(conv, date), instrument=conv["instrument"].map(method.SHORT_LABELS),
+                       statut=conv["statut"].map(method.STATUTS))[REGISTRY_COLUMNS]
+
+
 # -- URL state ------------------------------------------------------------------------------------
 
 def _parse_date(text: str | None) -> dt.date | None:
@@ -181,10 +384,16 @@ def coverage_map(frame: pd.DataFrame, geojson: dict, key: str, colour: str, colo
                  hover: dict, label: str) -> go.Figure:
     center, zoom = _map_view(geojson)
     fig = px.choropleth_map(
-        frame, geojson=geojson, locations=key, featureidkey="id", color=colour,
+        frame, locations=key, featureidkey="id", color=colour,
         color_discrete_map=colours, category_orders={colour: list(colours)}, hover_name="nom",
         hover_data=hover, labels={colour: label}, map_style="white-bg", opacity=0.9,
         center=center, zoom=zoom, height=600)
+    # One trace per class, each given only its own features (px would give each the whole GeoJSON):
+    # the same map for a fraction of the copies and bytes, on screen and on every rerun.
+    by_id = {f["id"]: f for f in geojson["features"]}
+    outline = {k: v for k, v in geojson.items() if k != "features"}
+    for trace in fig.data:
+        trace.geojson = {**outline, "features": [by_id[i] for i in trace.locations if i in by_id]}
     fig.update_traces(marker_line_width=0.5, marker_line_color="#4a4a4a")
     fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, separators=PLOTLY_SEPARATORS,
                       legend={"title": label, "yanchor": "top", "y": 0.99, "x": 0.01,

@@ -5,6 +5,8 @@ Images are rendered only when the button is clicked (deferred callable), so page
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -25,15 +27,21 @@ def table_downloads(frame: pd.DataFrame, meta: ExportMeta, key: str) -> None:
                           mime=XLSX, key=f"{key}_xlsx", icon=":material/download:", on_click="ignore")
 
 
-def figure_downloads(figure: go.Figure, meta: ExportMeta, key: str, print_figure: go.Figure | None = None
-                     ) -> None:
-    """`print_figure` replaces the on-screen figure in exports (maps: SVG choropleth, no tiles)."""
+def figure_downloads(figure: go.Figure, meta: ExportMeta, key: str,
+                     print_figure: go.Figure | Callable[[], go.Figure] | None = None) -> None:
+    """`print_figure` replaces the on-screen figure in exports (maps: SVG choropleth, no tiles); it
+    may be a callable building it, then called only when a button is clicked (a print map is dear)."""
     stem = meta.file_stem()
-    source = print_figure if print_figure is not None else figure
+
+    def source() -> go.Figure:
+        if print_figure is None:
+            return figure
+        return print_figure() if callable(print_figure) else print_figure
+
     columns = st.columns([1, 1, 1, 3])
     for column, fmt in zip(columns, ("png", "svg", "pdf")):
         column.download_button(
-            fmt.upper(), lambda fmt=fmt: figures.render(source, meta, fmt), file_name=f"{stem}.{fmt}",
+            fmt.upper(), lambda fmt=fmt: figures.render(source(), meta, fmt), file_name=f"{stem}.{fmt}",
             mime=figures.FORMATS[fmt], key=f"{key}_{fmt}", icon=":material/image:", on_click="ignore",
             help=f"Image {fmt.upper()} avec titre, source et date ; texte alternatif : "
                  f"{figures.alt_text(meta)[:200]}")

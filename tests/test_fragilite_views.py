@@ -1,0 +1,78 @@
+"""The fragility page's shared views: built once per filters for the whole server, never mutated by
+the page; the print map built only when an export asks for it."""
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from methods import fragilite as method
+from tests.conftest import ROOT
+from ui import fragilite as view
+
+
+def _app(small_db_path, monkeypatch, query: dict) -> AppTest:
+    monkeypatch.setenv("OBSERVATOIRE_DB", str(small_db_path))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in query.items():
+        app.query_params[k] = v
+    app.run()
+    app.switch_page("pages/fragilite.py")
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _fingerprint(obj) -> str:
+    if isinstance(obj, pd.DataFrame):
+        return str(pd.util.hash_pandas_object(obj.astype(str), index=True).sum()) + repr(list(obj.columns))
+    return repr(obj.to_plotly_json()) if hasattr(obj, "to_plotly_json") else repr(obj)
+
+
+def _views(version: str, params: method.Parameters):
+    common = (version, "35", "Ille-et-Vilaine", "communes", "departement", ("ME", "CU", "CA", "CC"),
+              view.millesimes(version)[0], _years(version), params)
+    return [view.selection(*common), view.carte(*common, "regle", False), view.classement(*common, False, "", "")]
+
+
+def _years(version: str):
+    years = view.action_years(version)
+    return (years[0], years[-1]) if years else None
+
+
+def _count_builds(monkeypatch) -> list[str]:
+    """Names of the view builders' inner steps called from now on (a cache hit calls none)."""
+    calls = []
+    for name in ("flags_text", "_histogram", "assessed"):
+        original = getattr(view, name)
+        monkeypatch.setattr(view, name, lambda *a, _n=name, _f=original, **k: calls.append(_n) or _f(*a, **k))
+    return calls
+
+
+def test_runs_share_one_view_per_filters_and_never_mutate_it(small_db_path, monkeypatch):
+    app = _app(small_db_path, monkeypatch, {"dep": "35"})
+    app.radio(key="frag_level").set_value("communes").run()
+    from ui import data
+    version, params = data.version(), method.Parameters()
+    builds = _count_builds(monkeypatch)
+    shared = _views(version, params)
+    assert builds == [], builds  # the page built these very views: the test reads the page's objects
+    snapshot = [{k: _fingerprint(v) for k, v in vars(s).items()} for s in shared]
+    app.radio(key="frag_mode").set_value("quantiles").run()   # other views, same selection
+    app.toggle(key="frag_prio").set_value(True).run()
+    app.toggle(key="frag_prio").set_value(False).run()
+    app.radio(key="frag_mode").set_value("regle").run()
+    assert not app.exception, [e.value for e in app.exception]
+    again = _views(version, params)
+    assert all(a is b for a, b in zip(shared, again))  # the very objects: built once, shared
+    assert snapshot == [{k: _fingerprint(v) for k, v in vars(s).items()} for s in again]
+
+
+def test_print_map_is_built_on_demand_with_every_territory_shown(small_db_path, monkeypatch):
+    _app(small_db_path, monkeypatch, {"dep": "35"})
+    from ui import data
+    version = data.version()
+    carte = _views(version, method.Parameters())[1]
+    printed = carte.print_figure()
+    assert printed is not carte.print_figure()  # rebuilt per export, never kept
+    assert sorted(c for t in printed.data for c in t.locations) == sorted(carte.mapped["code_insee"])
+    assert set(t.name for t in printed.data) <= set(carte.legend)
