@@ -184,6 +184,13 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
             t0 = time.perf_counter()
             await page.get_by_test_id("stSidebarUserContent").get_by_role("combobox", name=label).click()
             options = page.get_by_role("option")
+            try:
+                await options.first.wait_for(timeout=15_000)
+            except PlaywrightTimeout:
+                # the list closed before it showed (a rerun redrew the sidebar): a person clicks again
+                await page.keyboard.press("Escape")
+                stats.actions["liste refermée"] += 1
+                continue
             count = await options.count()
             await options.nth(rng.randrange(max(count, 1))).click()
             await page.wait_for_timeout(200)
@@ -196,7 +203,9 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
                 stats.errors.append(f"exception shown: {(await shown.nth(i).inner_text())[:200]}")
             await page.wait_for_timeout(rng.uniform(*think) * 1000)
     except PlaywrightTimeout as exc:
-        stats.timeouts.append(str(exc).splitlines()[0][:100])
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        # the first line says what timed out, the last of Playwright's call log says why
+        stats.timeouts.append(" … ".join(dict.fromkeys([lines[0][:100], lines[-1][:160]])))
     finally:
         await context.close()
 

@@ -52,12 +52,13 @@ def territory_selector() -> Territory:
                                format_func=lambda c: f"{c} — {names[c]}")
     epcis = data.epci_of_departement(version, dep)
     epci_names = dict(zip(epcis["siren"], epcis["nom"]))
+    # labels computed once: format_func runs for every option on every run of every session
+    labels = {ALL: "Tout le département"} | {
+        siren: f"{nom} ({nombre(population)} hab.)"
+        for siren, nom, population in zip(epcis["siren"], epcis["nom"], epcis["population"])}
     options = [ALL, *epcis["siren"].tolist()]
     _sync("epci", options, ALL)
-    epci = st.sidebar.selectbox(
-        "EPCI", options, key="epci",
-        format_func=lambda s: "Tout le département" if s == ALL
-        else f"{epci_names[s]} ({nombre(epcis.set_index('siren').at[s, 'population'])} hab.)")
+    epci = st.sidebar.selectbox("EPCI", options, key="epci", format_func=labels.__getitem__)
     st.query_params["dep"] = dep
     if epci:
         st.query_params["epci"] = epci
