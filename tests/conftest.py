@@ -128,3 +128,19 @@ def screenshot(pg, name: str) -> Path:
     pg.screenshot(path=str(path), full_page=True)
     pg.set_viewport_size(size)
     return path
+
+
+def run_page(db_path: Path, monkeypatch, page: str, query: dict | None = None, timeout: float = 120):
+    """The app run by `streamlit.testing` on `db_path`, URL parameters `query`, switched to the page
+    file `page` (e.g. "pages/ctg.py"); asserts the page ran without exception."""
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("OBSERVATOIRE_DB", str(db_path))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    app.run()
+    app.switch_page(page)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app

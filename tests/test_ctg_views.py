@@ -7,10 +7,9 @@ import re
 import pandas as pd
 import plotly.express as px
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from methods import ctg as method
-from tests.conftest import ROOT, assert_no_exception, screenshot, wait_for_app
+from tests.conftest import assert_no_exception, run_page, screenshot, wait_for_app
 from ui import ctg as view
 
 
@@ -48,17 +47,8 @@ def test_map_gives_each_class_trace_only_its_own_contours_and_draws_the_same_map
         assert repr(ours_trace) == repr(ref_trace)
 
 
-def _app(small_db_path, monkeypatch, query: dict) -> AppTest:
-    monkeypatch.setenv("OBSERVATOIRE_DB", str(small_db_path))
-    monkeypatch.chdir(ROOT)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for k, v in query.items():
-        app.query_params[k] = v
-    app.run()
-    app.switch_page("pages/ctg.py")
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+def _app(small_db_path, monkeypatch, query: dict):
+    return run_page(small_db_path, monkeypatch, "pages/ctg.py", query)
 
 
 def _fingerprint(obj) -> str:

@@ -2,24 +2,14 @@
 the page; the print map built only when an export asks for it."""
 
 import pandas as pd
-from streamlit.testing.v1 import AppTest
 
 from methods import fragilite as method
-from tests.conftest import ROOT
+from tests.conftest import run_page
 from ui import fragilite as view
 
 
-def _app(small_db_path, monkeypatch, query: dict) -> AppTest:
-    monkeypatch.setenv("OBSERVATOIRE_DB", str(small_db_path))
-    monkeypatch.chdir(ROOT)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for k, v in query.items():
-        app.query_params[k] = v
-    app.run()
-    app.switch_page("pages/fragilite.py")
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+def _app(small_db_path, monkeypatch, query: dict):
+    return run_page(small_db_path, monkeypatch, "pages/fragilite.py", query)
 
 
 def _fingerprint(obj) -> str:

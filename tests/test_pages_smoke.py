@@ -3,23 +3,15 @@
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_page
 
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs_without_exception(page, small_db_path, monkeypatch):
-    monkeypatch.setenv("OBSERVATOIRE_DB", str(small_db_path))
-    monkeypatch.chdir(ROOT)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.query_params["dep"] = "61"
-    app.run()
-    app.switch_page(page)
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
+    run_page(small_db_path, monkeypatch, page, {"dep": "61"}, timeout=60)
 
 
 def test_every_page_file_is_declared_in_the_navigation():
