@@ -238,7 +238,8 @@ def _geography(ctx: BuildContext, files: dict[str, list[Path]]) -> dict:
 
 def _departement_of(code: pd.Series, known: dict[str, str]) -> pd.Series:
     prefix = code.str[:2].where(~code.str.startswith("97"), code.str[:3])
-    return code.map(known).fillna(prefix)
+    found = code.map(known)
+    return found.astype(object).where(found.notna(), prefix)  # all-unknown maps to float NaN
 
 
 def _remap(counts: pd.DataFrame, ctx: BuildContext, remapping, geo: dict, label: str) -> pd.DataFrame:
