@@ -33,26 +33,36 @@ def _people(n) -> str:
     return "secret (moins de 11)" if n is not None and 0 < n < SECRET_THRESHOLD else nombre(n)
 
 
-def _fragility_context(db: Database, dep_sql: str, code: str) -> tuple[int, str] | None:
-    """(latest millésime, département of the territory), or None without fragility data."""
+#: Per level of `query.fragilite.assessed`: how to find the territory's département, and its key.
+_FRAGILITY_LEVELS = {
+    "epci": ("SELECT code_departement FROM epci WHERE siren = ?", "siren_epci"),
+    "communes": ("SELECT code_departement FROM communes WHERE code_insee = ?", "code_insee"),
+}
+
+
+def _assessed_row(db: Database, level: str, code: str):
+    """(latest millésime, the territories of its département as published, the territory's row), or
+    None without fragility data for it."""
     if not db.has_table("fragilite_communes"):
         return None
+    dep_sql, key = _FRAGILITY_LEVELS[level]
     years = fragility_query.millesimes(db)
     dep = db.scalar(dep_sql, [code])
-    return (max(years), dep) if years and dep is not None else None
+    if not years or dep is None:
+        return None
+    frame = fragility_query.assessed(db, level, max(years), code=dep)
+    row = frame[frame[key] == code]
+    if row.empty or row["sans_donnees"].all():
+        return None
+    return max(years), dep, frame, row.iloc[0]
 
 
 @composed
 def fragility(db: Database, siren: str) -> Section | None:
-    context = _fragility_context(db, "SELECT code_departement FROM epci WHERE siren = ?", siren)
-    if context is None:
+    found = _assessed_row(db, "epci", siren)
+    if found is None or found[3]["secret"]:
         return None
-    year, dep = context
-    epcis = fragility_query.assessed(db, "epci", year, code=dep)
-    row = epcis[epcis["siren_epci"] == siren]
-    if row.empty or row["sans_donnees"].all() or row["secret"].all():
-        return None
-    row = row.iloc[0]
+    year, dep, epcis, row = found
     ranked = epcis.dropna(subset=["score_moyen"]).sort_values("score_moyen", ascending=False)
     rank = ranked["siren_epci"].tolist().index(siren) + 1
     communes = fragility_query.assessed(db, "communes", year, code=dep)
@@ -153,15 +163,10 @@ def sections(db: Database, siren: str) -> list[Section]:
 
 @composed
 def commune_fragility(db: Database, code: str) -> Section | None:
-    context = _fragility_context(db, "SELECT code_departement FROM communes WHERE code_insee = ?", code)
-    if context is None:
+    found = _assessed_row(db, "communes", code)
+    if found is None:
         return None
-    year, dep = context
-    communes = fragility_query.assessed(db, "communes", year, code=dep)
-    row = communes[communes["code_insee"] == code]
-    if row.empty or row["sans_donnees"].all():
-        return None
-    row = row.iloc[0]
+    year, _, _, row = found
     labels, simulated = _source_labels(db, [row["source"], row.get("source_60_plus")])
     if row["secret"]:
         lines = ["Score couvert par le secret statistique (moins de 11 retraités, ou commune masquée avec "
