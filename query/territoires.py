@@ -117,3 +117,17 @@ def commune_place(db: Database, code: str) -> tuple[str | None, str | None]:
     """(SIREN of the commune's EPCI, its département code); (None, None) for an unknown code."""
     rows = db.rows("SELECT siren_epci, code_departement FROM communes WHERE code_insee = ?", [code])
     return rows[0] if rows else (None, None)
+
+
+@no_people(REFERENCE)
+def print_context(db: Database, departement: str) -> dict:
+    """What a print map draws around its territory: the département (outline, chef-lieu), the other
+    départements of the base (neighbours, light grey) and the département's communes (WKB, EPSG:4326)."""
+    dep = db.rows("SELECT code, nom, chef_lieu, geometry_simple FROM departements WHERE code = ?", [departement])
+    others = db.frame("SELECT code, nom, geometry_simple FROM departements WHERE code <> ? ORDER BY code",
+                      [departement])
+    towns = db.frame("SELECT code_insee, nom, population, siren_epci, geometry_simple FROM communes "
+                     "WHERE code_departement = ? ORDER BY code_insee", [departement])
+    code, nom, chef_lieu, wkb = dep[0] if dep else (departement, departement, None, None)
+    return {"code": code, "nom": nom, "chef_lieu": chef_lieu, "outline": wkb, "departements": others,
+            "communes": towns}
