@@ -81,6 +81,7 @@ class PrintMap:
     points: pd.DataFrame | None = None  # columns latitude, longitude: drawn as dots
     points_label: str = ""
     unit: str = ""
+    highlight: str | None = None  # code of one feature outlined in bold (the commune of a fiche)
 
     def __post_init__(self):
         if self.level is None:
@@ -377,6 +378,9 @@ def figure(spec: PrintMap, meta: ExportMeta | None, db=None, width_in: float = W
     if context is not None and context["outline"] is not None:
         gpd.GeoSeries([context["outline"]], crs=crs).boundary.plot(ax=ax, color="#222222", linewidth=1.3,
                                                                     zorder=4, gid="departement")
+    if spec.highlight and spec.highlight in shapes_.index:
+        gpd.GeoSeries([shapes_[spec.highlight]], crs=crs).boundary.plot(ax=ax, color="#0072B2", linewidth=2.2,
+                                                                         zorder=5)
     if spec.points is not None and len(spec.points):
         pts = gpd.GeoSeries(gpd.points_from_xy(spec.points["longitude"], spec.points["latitude"]),
                             crs=WGS84).to_crs(crs)

@@ -131,3 +131,27 @@ def print_context(db: Database, departement: str) -> dict:
     code, nom, chef_lieu, wkb = dep[0] if dep else (departement, departement, None, None)
     return {"code": code, "nom": nom, "chef_lieu": chef_lieu, "outline": wkb, "departements": others,
             "communes": towns}
+
+
+@no_people(REFERENCE)
+def epci_summary(db: Database, siren: str) -> tuple | None:
+    """(nom, nature, population, nb_communes, département code, département name) or None."""
+    rows = db.rows("SELECT e.nom, e.nature, e.population, e.nb_communes, e.code_departement, d.nom "
+                   "FROM epci e JOIN departements d ON d.code = e.code_departement WHERE e.siren = ?", [siren])
+    return rows[0] if rows else None
+
+
+@no_people(REFERENCE)
+def epci_departements_of(db: Database, siren: str) -> list[tuple[str, int]]:
+    """(département name, number of member communes there) for each département the EPCI touches."""
+    return db.rows("SELECT d.nom, ed.nb_communes FROM epci_departements ed JOIN departements d "
+                   "ON d.code = ed.code_departement WHERE ed.siren = ? ORDER BY 2 DESC", [siren])
+
+
+@no_people(REFERENCE)
+def commune_summary(db: Database, code: str) -> tuple | None:
+    """(nom, population, département code, département name, EPCI name, EPCI SIREN) or None."""
+    rows = db.rows("SELECT c.nom, c.population, c.code_departement, d.nom, e.nom, e.siren FROM communes c "
+                   "JOIN departements d ON d.code = c.code_departement LEFT JOIN epci e ON e.siren = c.siren_epci "
+                   "WHERE c.code_insee = ?", [code])
+    return rows[0] if rows else None
