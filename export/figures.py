@@ -123,12 +123,13 @@ def render(figure, meta: ExportMeta, fmt: str, width: int = A4_WIDTH_PX,
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} not in {sorted(FORMATS)}")
     if isinstance(figure, PrintMap):
-        return render_map(figure, meta, fmt, db)
-    fig = decorate(figure, meta, width, height)
-    with _lock:
-        _configure()
-        data = fig.to_image(format=fmt, width=width, height=fig.layout.height,
-                            scale=SCALE if fmt == "png" else 1)
+        data = render_map(figure, meta, fmt, db)
+    else:
+        fig = decorate(figure, meta, width, height)
+        with _lock:
+            _configure()
+            data = fig.to_image(format=fmt, width=width, height=fig.layout.height,
+                                scale=SCALE if fmt == "png" else 1)
     if fmt == "png":
         return _png_with_text(data, {"Title": meta.title, "Description": alt_text(meta),
                                      "Source": "; ".join(meta.sources)})

@@ -17,6 +17,7 @@ import io
 import math
 import textwrap
 import threading
+import warnings
 from dataclasses import dataclass, field
 
 import matplotlib
@@ -27,7 +28,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
-from matplotlib import patheffects  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from export.meta import ExportMeta  # noqa: E402
@@ -35,7 +35,7 @@ from geo.shapes import METRIC_CRS, WGS84, zone_of  # noqa: E402
 from ui.format import nombre  # noqa: E402
 
 #: A4 width at 300 dpi: 2480 px.
-WIDTH_IN, DPI = 8.27, 300
+WIDTH_IN, DPI = 2480 / 300, 300
 FONT = "DejaVu Sans"
 #: ColorBrewer sequential classes (colour-blind safe, monotonic lightness: readable in greyscale).
 BREWER = {
@@ -59,6 +59,7 @@ N_CLASSES = 5
 #: On commune maps: the chef-lieu and up to this many of the most populated communes are named.
 N_COMMUNE_LABELS = 12
 
+warnings.filterwarnings("ignore", message="Ignoring fixed . limits")  # aspect "datalim" widens the frame
 _lock = threading.Lock()  # pyplot's figure manager is not thread-safe (Streamlit runs sessions in threads)
 
 
@@ -446,9 +447,9 @@ def _scale_bar(ax, x0, x1, y0, y1) -> None:
     km = length / 1000
     text = f"{nombre(km, 0 if km >= 1 else 1)} km"
     ax.text(left + length / 2, base + 2.2 * h, text, ha="center", va="bottom", fontsize=6.5, zorder=6,
-            path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+            bbox=_halo())
     ax.text(left, base + 2.2 * h, "0", ha="center", va="bottom", fontsize=6.5, zorder=6,
-            path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+            bbox=_halo())
 
 
 def _north_arrow(ax, crs, shapes_, x0, x1, y0, y1) -> None:
@@ -461,7 +462,7 @@ def _north_arrow(ax, crs, shapes_, x0, x1, y0, y1) -> None:
     ax.annotate("", xy=(cx + dxn, cy + dyn), xytext=(cx, cy), zorder=6,
                 arrowprops={"arrowstyle": "-|>", "color": "#222222", "lw": 1.0})
     ax.text(cx + dxn * 1.25, cy + dyn * 1.25, "N", ha="center", va="bottom", fontsize=8, fontweight="bold",
-            zorder=6, path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+            zorder=6, bbox=_halo())
 
 
 def _free(box, placed, axbox) -> bool:
@@ -470,8 +471,9 @@ def _free(box, placed, axbox) -> bool:
     return not any(box.overlaps(other) for other in placed)
 
 
-def _halo():
-    return [patheffects.withStroke(linewidth=1.8, foreground="white")]
+def _halo() -> dict:
+    """A light box behind names: path-effect halos would turn SVG/PDF text into outlines."""
+    return {"boxstyle": "round,pad=0.12", "facecolor": "white", "alpha": 0.72, "edgecolor": "none"}
 
 
 def _epci_labels(ax, renderer, shapes_, names) -> tuple[list[str], list[str]]:
@@ -487,7 +489,7 @@ def _epci_labels(ax, renderer, shapes_, names) -> tuple[list[str], list[str]]:
         for size, width in ((6.5, 16), (5.6, 14), (5.0, 12)):
             text = "\n".join(textwrap.wrap(name, width, break_long_words=False, break_on_hyphens=False))
             artist = ax.text(point.x, point.y, text, ha="center", va="center", fontsize=size, color="#111111",
-                             zorder=7, linespacing=1.0, path_effects=_halo())
+                             zorder=7, linespacing=1.0, bbox=_halo())
             box = artist.get_window_extent(renderer).expanded(1.04, 1.1)
             if _free(box, placed, axbox):
                 placed.append(box)
@@ -498,7 +500,7 @@ def _epci_labels(ax, renderer, shapes_, names) -> tuple[list[str], list[str]]:
         if not done:
             keyed.append(name)
             artist = ax.text(point.x, point.y, str(len(keyed)), ha="center", va="center", fontsize=6,
-                             fontweight="bold", zorder=8, path_effects=_halo())
+                             fontweight="bold", zorder=8, bbox=_halo())
             placed.append(artist.get_window_extent(renderer))
     return labels, keyed
 
@@ -524,7 +526,7 @@ def _commune_labels(ax, renderer, spec, shapes_, names, context) -> list[str]:
         is_chef = code == chef
         artist = ax.text(point.x, point.y, "  " + names.get(code, code), ha="left", va="center",
                          fontsize=7 if is_chef else 6, fontweight="bold" if is_chef else "normal",
-                         zorder=7, path_effects=_halo())
+                         zorder=7, bbox=_halo())
         box = artist.get_window_extent(renderer)
         if _free(box, placed, axbox):
             dot = ax.scatter([point.x], [point.y], s=10 if is_chef else 5, color="#111111", zorder=7,
@@ -583,8 +585,7 @@ def _legend(lax, spec: PrintMap, classes: Classes, box, keyed, context: bool, po
 
 def render(spec: PrintMap, meta: ExportMeta, fmt: str, db=None, **kwargs) -> bytes:
     """The print map as PNG (2480 px wide, 300 dpi), SVG or PDF (one page)."""
-    metadata = {"png": {"Title": meta.title, "Description": _alt(meta), "Source": "; ".join(meta.sources)},
-                "svg": {"Title": meta.title, "Description": _alt(meta)},
+    metadata = {"png": {"Software": "Observatoire territorial"}, "svg": {"Creator": "Observatoire territorial"},
                 "pdf": {"Title": meta.title, "Subject": _alt(meta), "Creator": "Observatoire territorial"}}[fmt]
     with _lock:
         fig = figure(spec, meta, db, **kwargs)

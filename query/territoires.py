@@ -135,9 +135,13 @@ def print_context(db: Database, departement: str) -> dict:
 
 @no_people(REFERENCE)
 def epci_summary(db: Database, siren: str) -> tuple | None:
-    """(nom, nature, population, nb_communes, département code, département name) or None."""
-    rows = db.rows("SELECT e.nom, e.nature, e.population, e.nb_communes, e.code_departement, d.nom "
-                   "FROM epci e JOIN departements d ON d.code = e.code_departement WHERE e.siren = ?", [siren])
+    """(nom, nature, population, nb_communes, département code, département name) or None. The
+    département is the EPCI's main one, or — when the base was built without it — the département
+    of the base holding most of its communes."""
+    rows = db.rows("SELECT e.nom, e.nature, e.population, e.nb_communes, d.code, d.nom "
+                   "FROM epci e JOIN epci_departements ed USING (siren) JOIN departements d ON d.code = "
+                   "ed.code_departement WHERE e.siren = ? ORDER BY (d.code = e.code_departement) DESC, "
+                   "ed.nb_communes DESC LIMIT 1", [siren])
     return rows[0] if rows else None
 
 
