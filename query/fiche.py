@@ -44,7 +44,7 @@ METHOD = (
     "grisées. Les rubriques « simulé » reposent sur une couche simulée déterministe, signalée comme telle.")
 
 
-def live_url(page: str, **params) -> str:
+def _live_url(page: str, **params) -> str:
     base = os.environ.get("OBSERVATOIRE_URL", BASE_URL).rstrip("/")
     return f"{base}/{page}?{urlencode({k: v for k, v in params.items() if v})}"
 
@@ -217,7 +217,7 @@ def fiche_epci(db: Database, siren: str, map_png: bytes | None = None, base_url:
         _insee_section(db, dep, siren)) if s]
     sources = list(dict.fromkeys(s for section in sections for s in section.sources))
     url = (base_url.rstrip("/") + "/accueil?" + urlencode({"dep": dep, "epci": siren})) if base_url \
-        else live_url("accueil", dep=dep, epci=siren)
+        else _live_url("accueil", dep=dep, epci=siren)
     return Fiche(
         title=nom,
         subtitle=f"{NATURES.get(nature, nature)} — SIREN {siren} — {dep_nom} ({dep})",
