@@ -354,7 +354,7 @@ def figure(spec: PrintMap, meta: ExportMeta | None, db=None, width_in: float = W
     ax.set_ylim(miny, maxy)
     ax.set_axis_off()
     ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor="#f7fbff", edgecolor="#bbbbbb",
-                           linewidth=0.6, zorder=0))
+                           linewidth=0.6, zorder=0, gid="cadre"))
     frame_box = shapely.box(minx - dx, miny - dy, maxx + dx, maxy + dy)
     if context is not None:
         others = context["departements"]
