@@ -353,7 +353,7 @@ def figure(spec: PrintMap, meta: ExportMeta | None, db=None, width_in: float = W
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     ax.set_axis_off()
-    ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor="#f7fbff", edgecolor="#bbbbbb",
+    ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor="white", edgecolor="#bbbbbb",
                            linewidth=0.6, zorder=0, gid="cadre"))
     frame_box = shapely.box(minx - dx, miny - dy, maxx + dx, maxy + dy)
     if context is not None:
@@ -376,8 +376,13 @@ def figure(spec: PrintMap, meta: ExportMeta | None, db=None, width_in: float = W
     for hatch, part in mapped.groupby(mapped["hatch"].fillna(""), sort=False):
         part.plot(ax=ax, color=part["colour"].tolist(), edgecolor="#4a4a4a", linewidth=edge,
                   hatch=hatch or None, zorder=2, gid="territoire")
-    if context is not None and context["outline"] is not None:
-        gpd.GeoSeries([context["outline"]], crs=crs).boundary.plot(ax=ax, color="#222222", linewidth=1.3,
+    outline = context["outline"] if context is not None else None
+    if context is not None and spec.level == "communes" and len(context["communes"]):
+        # at commune scale the département's own simplified contour (1.5 km) would cut through
+        # communes: its outline is the union of its communes' (150 m) contours instead
+        outline = shapely.union_all(list(context["communes"].geometry.dropna().values))
+    if outline is not None:
+        gpd.GeoSeries([outline], crs=crs).boundary.plot(ax=ax, color="#222222", linewidth=1.3,
                                                                     zorder=4, gid="departement")
     if spec.highlight and spec.highlight in shapes_.index:
         gpd.GeoSeries([shapes_[spec.highlight]], crs=crs).boundary.plot(ax=ax, color="#0072B2", linewidth=2.2,
@@ -398,6 +403,8 @@ def figure(spec: PrintMap, meta: ExportMeta | None, db=None, width_in: float = W
         labels, keyed = _commune_labels(ax, renderer, spec, shapes_, names, context), []
     else:
         labels, keyed = _epci_labels(ax, renderer, shapes_, names)
+    if context is not None:
+        _neighbour_names(ax, renderer, context, shapes_, (x0, y0, x1, y1))
 
     legend_box = (pad + map_w + gap, footer_h, width_in - 2 * pad - map_w - gap, map_h)
     lax = fig.add_axes([legend_box[0] / width_in, legend_box[1] / height_in, legend_box[2] / width_in,
@@ -503,6 +510,28 @@ def _epci_labels(ax, renderer, shapes_, names) -> tuple[list[str], list[str]]:
                              fontweight="bold", zorder=8, bbox=_halo())
             placed.append(artist.get_window_extent(renderer))
     return labels, keyed
+
+
+def _neighbour_names(ax, renderer, context, shapes_, frame) -> None:
+    """Names of the neighbouring départements, in grey italics, where their visible part is empty
+    of the mapped territory and of other names."""
+    x0, y0, x1, y1 = frame
+    inner = shapely.box(x0 + 0.02 * (x1 - x0), y0 + 0.1 * (y1 - y0), x1 - 0.02 * (x1 - x0), y1 - 0.1 * (y1 - y0))
+    mapped = shapely.union_all(list(shapes_.values))
+    axbox = ax.get_window_extent(renderer)
+    placed = [t.get_window_extent(renderer) for t in ax.texts]
+    for code, row in context["departements"].iterrows():
+        visible = row.geometry.intersection(inner).difference(mapped)
+        if visible.is_empty or visible.area < 0.02 * inner.area:
+            continue
+        point = visible.representative_point()
+        artist = ax.text(point.x, point.y, f"{row['nom']}", ha="center", va="center", fontsize=7.5,
+                         style="italic", color="#6f6f6f", zorder=3)
+        box = artist.get_window_extent(renderer)
+        if _free(box, placed, axbox):
+            placed.append(box)
+        else:
+            artist.remove()
 
 
 def _commune_labels(ax, renderer, spec, shapes_, names, context) -> list[str]:
