@@ -621,7 +621,9 @@ def render(spec: PrintMap, meta: ExportMeta, fmt: str, db=None, **kwargs) -> byt
         try:
             out = io.BytesIO()
             fig.savefig(out, format=fmt, dpi=DPI, metadata=metadata, facecolor="white")
-            return out.getvalue()
+            data = out.getvalue()
+            # a bare <svg> root (no XML prolog/DOCTYPE), as the chart exports: pastes into any editor
+            return data[data.index(b"<svg"):] if fmt == "svg" else data
         finally:
             plt.close(fig)
 
