@@ -134,7 +134,10 @@ def classify(spec: PrintMap) -> Classes:
             of = {k: (len(labels) - 1 if v == -1 else v) for k, v in of.items()}
         return Classes(labels, colours, counts, of, hatches)
     values = pd.to_numeric(spec.frame[spec.color], errors="coerce").astype(float)
-    known = values[~values.isna() & ~pd.Series(secret, index=values.index)]
+    # a cell is secret when the query layer masked its value (`secret` flags the row, whose other
+    # columns — e.g. a number of actions beside masked participants — may still be published)
+    secret = [bool(s) and math.isnan(v) for s, v in zip(secret, values)]
+    known = values[~values.isna()]
     breaks = _breaks(known, spec.bins)
     integer = bool(len(known)) and bool(np.allclose(known, np.round(known))) and spec.bins is not None \
         and all(float(b).is_integer() for b in spec.bins) and len(breaks) == len(spec.bins)
@@ -393,16 +396,16 @@ def figure(spec: PrintMap, meta: ExportMeta | None, db=None, width_in: float = W
         ax.scatter(pts.x, pts.y, s=14, color="#D55E00", edgecolor="white", linewidth=0.5, zorder=5)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    _scale_bar(ax, x0, x1, y0, y1)
-    _north_arrow(ax, crs, shapes_, x0, x1, y0, y1)
+    furniture = _scale_bar(ax, x0, x1, y0, y1) + _north_arrow(ax, crs, shapes_, x0, x1, y0, y1)
     fig.canvas.draw()  # text extents are known from here on (label placement)
     renderer = fig.canvas.get_renderer()
+    reserved = [a.get_window_extent(renderer).expanded(1.1, 1.3) for a in furniture]
     names = dict(zip(spec.frame[spec.key].astype(str), spec.frame[spec.name].astype(str))) if spec.name \
         and spec.name in spec.frame else {}
     if spec.level == "communes":
-        labels, keyed = _commune_labels(ax, renderer, spec, shapes_, names, context), []
+        labels, keyed = _commune_labels(ax, renderer, spec, shapes_, names, context, reserved), []
     else:
-        labels, keyed = _epci_labels(ax, renderer, shapes_, names)
+        labels, keyed = _epci_labels(ax, renderer, shapes_, names, reserved)
     if context is not None:
         _neighbour_names(ax, renderer, context, shapes_, (x0, y0, x1, y1))
 
@@ -444,32 +447,35 @@ def _context(db, departement: str | None, crs: str):
     }
 
 
-def _scale_bar(ax, x0, x1, y0, y1) -> None:
+def _scale_bar(ax, x0, x1, y0, y1) -> list:
+    """A two-segment scale bar in the lower left corner (a metric projection: lengths are true)."""
     length = _nice_length((x1 - x0) / 5)
     left, base = x0 + 0.03 * (x1 - x0), y0 + 0.035 * (y1 - y0)
     h = 0.008 * (y1 - y0)
     half = length / 2
-    ax.add_patch(Rectangle((left, base), half, h, facecolor="#222222", edgecolor="#222222", lw=0.5, zorder=6))
-    ax.add_patch(Rectangle((left + half, base), half, h, facecolor="white", edgecolor="#222222", lw=0.5, zorder=6))
     km = length / 1000
-    text = f"{nombre(km, 0 if km >= 1 else 1)} km"
-    ax.text(left + length / 2, base + 2.2 * h, text, ha="center", va="bottom", fontsize=6.5, zorder=6,
-            bbox=_halo())
-    ax.text(left, base + 2.2 * h, "0", ha="center", va="bottom", fontsize=6.5, zorder=6,
-            bbox=_halo())
+    return [
+        ax.add_patch(Rectangle((left, base), half, h, facecolor="#222222", edgecolor="#222222", lw=0.5, zorder=6)),
+        ax.add_patch(Rectangle((left + half, base), half, h, facecolor="white", edgecolor="#222222", lw=0.5,
+                               zorder=6)),
+        ax.text(left + length, base + 2.2 * h, f"{nombre(km, 0 if km >= 1 else 1)} km", ha="center",
+                va="bottom", fontsize=6.5, zorder=6, bbox=_halo()),
+        ax.text(left, base + 2.2 * h, "0", ha="center", va="bottom", fontsize=6.5, zorder=6, bbox=_halo()),
+    ]
 
 
-def _north_arrow(ax, crs, shapes_, x0, x1, y0, y1) -> None:
+def _north_arrow(ax, crs, shapes_, x0, x1, y0, y1) -> list:
     """Grid north differs from true north in a conic projection: the arrow points to true north."""
     centre = gpd.GeoSeries([shapely.box(*shapes_.total_bounds).centroid], crs=crs).to_crs(WGS84).iloc[0]
     angle = math.radians(convergence_deg(crs, centre.x, centre.y))
     cx, cy = x1 - 0.05 * (x1 - x0), y1 - 0.11 * (y1 - y0)
     length = 0.06 * (y1 - y0)
     dxn, dyn = -math.sin(angle) * length, math.cos(angle) * length
-    ax.annotate("", xy=(cx + dxn, cy + dyn), xytext=(cx, cy), zorder=6,
-                arrowprops={"arrowstyle": "-|>", "color": "#222222", "lw": 1.0})
-    ax.text(cx + dxn * 1.25, cy + dyn * 1.25, "N", ha="center", va="bottom", fontsize=8, fontweight="bold",
-            zorder=6, bbox=_halo())
+    arrow = ax.annotate("", xy=(cx + dxn, cy + dyn), xytext=(cx, cy), zorder=6,
+                        arrowprops={"arrowstyle": "-|>", "color": "#222222", "lw": 1.0})
+    north = ax.text(cx + dxn * 1.25, cy + dyn * 1.25, "N", ha="center", va="bottom", fontsize=8,
+                    fontweight="bold", zorder=6, bbox=_halo())
+    return [arrow, north]
 
 
 def _free(box, placed, axbox) -> bool:
@@ -483,10 +489,10 @@ def _halo() -> dict:
     return {"boxstyle": "round,pad=0.12", "facecolor": "white", "alpha": 0.72, "edgecolor": "none"}
 
 
-def _epci_labels(ax, renderer, shapes_, names) -> tuple[list[str], list[str]]:
+def _epci_labels(ax, renderer, shapes_, names, reserved=()) -> tuple[list[str], list[str]]:
     """Every EPCI is named: on the map where the name fits without overlap, otherwise by a number
     on the map and the full name in the legend's key."""
-    placed, labels, keyed = [], [], []
+    placed, labels, keyed = list(reserved), [], []
     axbox = ax.get_window_extent(renderer)
     order = shapes_.area.sort_values(ascending=False).index
     for code in order:
@@ -534,7 +540,7 @@ def _neighbour_names(ax, renderer, context, shapes_, frame) -> None:
             artist.remove()
 
 
-def _commune_labels(ax, renderer, spec, shapes_, names, context) -> list[str]:
+def _commune_labels(ax, renderer, spec, shapes_, names, context, reserved=()) -> list[str]:
     """The chef-lieu of the département (when on the map) and the most populated communes, each
     dropped when it would overlap a name already placed."""
     populations = {}
@@ -546,7 +552,7 @@ def _commune_labels(ax, renderer, spec, shapes_, names, context) -> list[str]:
     ranked = sorted(shapes_.index, key=lambda c: -(populations.get(c) or 0))
     chef = context["chef_lieu"] if context is not None else None
     candidates = ([chef] if chef in shapes_.index else []) + [c for c in ranked if c != chef]
-    placed, labels = [], []
+    placed, labels = list(reserved), []
     axbox = ax.get_window_extent(renderer)
     for code in candidates[: N_COMMUNE_LABELS * 2]:
         if len(labels) >= N_COMMUNE_LABELS:
