@@ -162,7 +162,7 @@ def chart_png(chart: Chart, db=None) -> tuple[bytes, float]:
             fig.tight_layout(rect=(0, 0.1, 1, 1))
         elif chart.kind == "timeline":
             rows = len(data)
-            fig, ax = plt.subplots(figsize=(7.2, 0.5 + 0.32 * max(rows, 1)))
+            fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.32 * max(rows, 1)))
             today = pd.Timestamp(dt.date.today())
             for i, r in enumerate(data.itertuples()):
                 start = pd.Timestamp(r.start) if pd.notna(r.start) else None
@@ -188,6 +188,7 @@ def chart_png(chart: Chart, db=None) -> tuple[bytes, float]:
                 ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + nombre(v), va="center",
                         fontsize=6.5)
             ax.set_xlabel(chart.unit, fontsize=7)
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: nombre(v, 0)))
             _style(ax)
             ax.margins(x=0.12)
@@ -200,8 +201,8 @@ def chart_png(chart: Chart, db=None) -> tuple[bytes, float]:
             y = range(len(data))
             ax.barh(list(y), gap, color=colours, height=0.55)
             for i, (g, v, r) in enumerate(zip(gap, value, ref)):
-                ax.text(g + (1.5 if g >= 0 else -1.5), i, f"{nombre(v, 1)} / réf. {nombre(r, 1)}", va="center",
-                        ha="left" if g >= 0 else "right", fontsize=6)
+                ax.text(max(g, 0) + 1.5, i, f"{nombre(v, 1)} / réf. {nombre(r, 1)}", va="center", ha="left",
+                        fontsize=6)
             ax.set_xlim(-80, 80)
             ax.axvline(0, color="#333333", lw=0.8)
             ax.set_yticks(list(y))
@@ -241,8 +242,8 @@ def add_fiche(pdf: _Pdf, fiche: Fiche, db=None, batch: bool = False) -> int:
     pdf.write_cell(186, 5, f"{fiche.subtitle} — fiche du {fiche.exported_on:%d/%m/%Y}", "", 9, (230, 238, 245))
     pdf.set_xy(12, 27)
     if fiche.simulated:
-        pdf.write_cell(186, 4.5, "Contient des données simulées (méthode réelle, valeurs non réelles) : "
-                       "voir les rubriques marquées « simulé ».", "B", 8.5, RED)
+        pdf.write_cell(186, 4.5, "Données simulées dans les rubriques marquées « simulé » : méthode réelle, "
+                       "valeurs non réelles.", "B", 8.5, RED)
     if fiche.figures:
         pdf.set_font(pdf.family, "", 8.5)
         pdf.set_text_color(0, 0, 0)
@@ -276,7 +277,8 @@ def _section(pdf: _Pdf, section: Section, db) -> None:
     width = 186 if section.chart is None or section.chart.kind != "map" else 160
     height = width * ratio if image else 0
     _need(pdf, 12 + 4.5 * min(len(section.lines), 3) + min(height, 120))
-    title = section.title + (f" — millésime {section.millesime}" if section.millesime else "") \
+    vintage = section.millesime or ""
+    title = section.title + (f" — {'millésime ' if vintage[:1].isdigit() else ''}{vintage}" if vintage else "") \
         + ("  [simulé]" if section.simulated else "")
     pdf.write_cell(186, 6, title, "B", 10.5, RED if section.simulated else BLUE)
     for line in section.lines:

@@ -14,7 +14,6 @@ import pandas as pd
 
 from export.fiche import Chart, Fiche, Section
 from export.printmap import PrintMap
-from query import cfppa as cfppa_query
 from query import fragilite as fragility_query
 from query import indicateurs as indicators_query
 from query import synthese, territoires
@@ -154,16 +153,16 @@ def _timeline_section(db: Database, base: Section | None, communes_sql_code: tup
     chart = None
     if len(frame):
         chart = Chart("timeline", frame, "Frise des conventions territoriales")
-    last = frame["start"].dropna().max() if len(frame) else None
+    situation = synthese.registry_date(db)
     return Section(base.title, base.lines, base.simulated, base.sources,
-                   f"registre au {last:%m/%Y}" if last is not None and pd.notna(last) else None, chart)
+                   f"situation au {situation:%d/%m/%Y}" if situation else None, chart)
 
 
-def _actions_section(db: Database, base: Section | None, departement: str, siren: str | None) -> Section | None:
+def _actions_section(db: Database, base: Section | None, scope: str, code: str) -> Section | None:
     if base is None:
         return None
     year = int(base.title.rsplit("(", 1)[-1].rstrip(")")) if base.title.endswith(")") else None
-    themes = cfppa_query.actions_par(db, departement, year, "theme", siren)
+    themes = synthese.actions_by_theme(db, scope, code, year) if year else pd.DataFrame()
     chart = None
     if len(themes):
         chart = Chart("barh", themes.rename(columns={"theme": "label", "nb_actions": "value"})[["label", "value"]],
@@ -172,7 +171,9 @@ def _actions_section(db: Database, base: Section | None, departement: str, siren
                    str(year) if year else None, chart)
 
 
-def _insee_section(db: Database, departement: str, siren: str) -> Section | None:
+def _insee_section(db: Database, departement: str, siren: str, of_epci: str | None = None) -> Section | None:
+    """The EPCI's INSEE indicators against the first reference (France métropolitaine for the SDAASP)
+    and its cumul of unfavourable ones; `of_epci` names the EPCI on a commune's fiche."""
     found = _indicators(db, departement, siren)
     if not found:
         return None
@@ -192,7 +193,8 @@ def _insee_section(db: Database, departement: str, siren: str) -> Section | None
     lines += [f"{cat.at[i, 'libelle']} : {nombre(row[i], decimals[i])} {cat.at[i, 'unite']} "
               f"(référence {nombre(ref_values.get(i), decimals[i])}){' — défavorable' if row[f'defav_{i}'] == 1 else ''}"
               for i in shown]
-    return Section(f"Indicateurs INSEE ({indicators_query.JEU_LABELS.get(jeu, jeu)})", lines, simulated, labels,
+    title = "Indicateurs INSEE" + (f" de l'EPCI {of_epci}" if of_epci else "")
+    return Section(f"{title} ({indicators_query.JEU_LABELS.get(jeu, jeu)})", lines, simulated, labels,
                    str(millesime), Chart("indicators", data, "Écart des indicateurs à la référence"))
 
 
@@ -213,7 +215,7 @@ def fiche_epci(db: Database, siren: str, map_png: bytes | None = None, base_url:
     sections += [s for s in (
         _fragility_section(db, synthese.fragility(db, siren), siren, dep),
         _timeline_section(db, synthese.conventions(db, siren), ("epci", siren)),
-        _actions_section(db, synthese.prevention_actions(db, siren), dep, siren),
+        _actions_section(db, synthese.prevention_actions(db, siren), "epci", siren),
         _insee_section(db, dep, siren)) if s]
     sources = list(dict.fromkeys(s for section in sections for s in section.sources))
     url = (base_url.rstrip("/") + "/accueil?" + urlencode({"dep": dep, "epci": siren})) if base_url \
@@ -241,8 +243,8 @@ def fiche_commune(db: Database, code: str, map_png: bytes | None = None, base_ur
     sections += [s for s in (
         fragility,
         _timeline_section(db, synthese.commune_conventions(db, code), ("commune", code)),
-        _actions_section(db, synthese.commune_actions(db, code), dep, siren),
-        _insee_section(db, dep, siren) if siren else None) if s]
+        _actions_section(db, synthese.commune_actions(db, code), "commune", code),
+        _insee_section(db, dep, siren, of_epci=epci_nom) if siren else None) if s]
     sources = list(dict.fromkeys(s for section in sections for s in section.sources))
     url = (base_url.rstrip("/") if base_url else os.environ.get("OBSERVATOIRE_URL", BASE_URL).rstrip("/")) \
         + "/accueil?" + urlencode({k: v for k, v in {"dep": dep, "epci": siren, "commune": code}.items() if v})
