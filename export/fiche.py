@@ -230,8 +230,8 @@ def render_pdf(fiche: Fiche, db=None) -> bytes:
 def add_fiche(pdf: _Pdf, fiche: Fiche, db=None, batch: bool = False) -> int:
     """Appends the fiche's pages to `pdf` (batches put many fiches in one file, each with a
     bookmark); returns its first page."""
+    pdf.add_page()  # closes the previous fiche's last page with that fiche's own footer
     pdf.fiche, pdf.batch = fiche, batch
-    pdf.add_page()
     first = pdf.first_page = pdf.page_no()
     pdf.start_section(pdf.text_of(fiche.title))
     pdf.set_fill_color(*BLUE)

@@ -149,6 +149,13 @@ def test_orne_batch_has_one_fiche_per_epci(small_db):
     reader = PdfReader(io.BytesIO(fiches_departement(small_db, "61", lambda i, n, name: seen.append(i))))
     titles = [item.title for item in reader.outline]
     assert titles == epcis["nom"].tolist()
-    first_pages = [i for i, p in enumerate(reader.pages) if re.search(r"page 1 · \d+/\d+ du recueil", p.extract_text())]
+    texts = [p.extract_text() for p in reader.pages]
+    first_pages = [i for i, t in enumerate(texts) if re.search(r"page 1 · \d+/\d+ du recueil", t)]
     assert len(first_pages) == len(epcis)
+    # every page's footer names the fiche the page belongs to
+    starts = first_pages + [len(texts)]
+    for nom, start, end in zip(epcis["nom"], starts, starts[1:]):
+        for text in texts[start:end]:
+            footer = [ln for ln in text.splitlines() if "fiche territoire du" in ln]
+            assert footer and footer[-1].startswith(nom), (nom, footer)
     assert seen[-1] == len(epcis)
