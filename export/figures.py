@@ -50,19 +50,20 @@ def decorate(figure: go.Figure, meta: ExportMeta, width: int = A4_WIDTH_PX, heig
     """Copy of the figure with the header block (title, territory, filters) and the footer (sources,
     « données simulées », date) of the print maps, wrapped at word boundaries, and values on bars."""
     fig = go.Figure(copy.deepcopy(figure))
-    height = height or int(figure.layout.height or width * 0.7)
+    # on-screen heights (300 px for a histogram) are too flat for a page: at least half the width
+    height = max(height or int(figure.layout.height or width * 0.7), width // 2)
     width_in = (width - 80) / 96  # layout pixels at 96 px per inch: the same wrap as the print maps
     subtitle, _ = header_lines(meta)
     title = wrap(meta.title, width_in, 13 * 1.35)
     sub = wrap(subtitle, width_in, 8.5 * 1.6)
     footer = footer_blocks(meta, width_in, 11 * 0.75)
-    top = 30 + 26 * len(title) + 18 * len(sub)
+    top = 40 + 26 * len(title) + 19 * len(sub)
     bottom = 60 + 15 * len(footer)
     head = "<br>".join(f"<b>{escape(line)}</b>" for line in title) + "<br>" + "<br>".join(
         f"<span style='font-size:13px'>{escape(line)}</span>" for line in sub)
     fig.update_layout(
         title={"text": head, "x": 0.01, "xanchor": "left", "xref": "container", "yref": "container", "y": 1,
-               "yanchor": "top", "pad": {"t": 18}, "font": {"size": 19}},
+               "yanchor": "top", "pad": {"t": 26}, "font": {"size": 19}},
         margin={"t": top + 20, "b": bottom, "l": 60, "r": 40}, width=width, height=height + top,
         separators=PLOTLY_SEPARATORS, paper_bgcolor="white", uniformtext={"minsize": 9, "mode": "hide"},
         font={"family": "DejaVu Sans, Arial, sans-serif"})

@@ -311,7 +311,13 @@ def figure(spec: PrintMap, meta: ExportMeta | None, db=None, width_in: float = W
     plt.rcParams.update({"font.family": FONT, "svg.fonttype": "none", "pdf.fonttype": 42,
                          "hatch.linewidth": 0.5, "hatch.color": "#555555"})
     crs = _crs(spec.departement)
-    shapes_ = _features(spec.geojson, crs)
+    every = _features(spec.geojson, crs)
+    # features the frame does not describe (e.g. an EPCI filtered out by nature) are surroundings,
+    # as on the screen map, which leaves them out
+    listed = set(spec.frame[spec.key].astype(str))
+    shapes_, unlisted = every[every.index.isin(listed)], every[~every.index.isin(listed)]
+    if shapes_.empty:
+        shapes_, unlisted = every, every.iloc[:0]
     classes = classify(spec)
     context = _context(db, spec.departement, crs)
     minx, miny, maxx, maxy = shapes_.total_bounds
@@ -369,6 +375,8 @@ def figure(spec: PrintMap, meta: ExportMeta | None, db=None, width_in: float = W
             around = towns[~towns.index.isin(shapes_.index) & towns.intersects(frame_box)]
             if len(around):
                 around.plot(ax=ax, color=NEIGHBOUR_FILL, edgecolor=NEIGHBOUR_EDGE, linewidth=0.3, zorder=1)
+    if len(unlisted):
+        unlisted.plot(ax=ax, color=NEIGHBOUR_FILL, edgecolor="#bdbdbd", linewidth=0.5, zorder=1)
     colours = [classes.colours[classes.of_feature.get(i, -1)] if classes.of_feature.get(i, -1) >= 0
                else NO_DATA_COLOUR for i in shapes_.index]
     hatches = [classes.hatches[classes.of_feature[i]] if classes.of_feature.get(i, -1) >= 0 else "...."
@@ -582,6 +590,8 @@ def _legend(lax, spec: PrintMap, classes: Classes, box, keyed, context: bool, po
     singular, plural = spec.unit_names
     y -= 0.06
     for label, colour, count, hatch in zip(classes.labels, classes.colours, classes.counts, classes.hatches):
+        if hatch and not count:  # an empty « secret » or « pas de données » entry says nothing
+            continue
         lax.add_patch(Rectangle((0, y - 0.13), 0.28, 0.13, facecolor=colour, edgecolor="#4a4a4a", lw=0.5,
                                 hatch=hatch))
         text = f"{label} ({nombre(count)} {singular if count == 1 else plural})"
