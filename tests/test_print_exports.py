@@ -159,3 +159,19 @@ def test_orne_batch_has_one_fiche_per_epci(small_db):
             footer = [ln for ln in text.splitlines() if "fiche territoire du" in ln]
             assert footer and footer[-1].startswith(nom), (nom, footer)
     assert seen[-1] == len(epcis)
+
+
+@pytest.mark.browser  # kaleido drives the system Chromium
+def test_chart_footer_wraps_on_words_and_bars_carry_french_values():
+    import pandas as pd
+    import plotly.express as px
+    frame = pd.DataFrame({"theme": ["Activité physique", "Nutrition", "Mémoire"], "nb_actions": [1234, 56, 890]})
+    fig = px.bar(frame, y="theme", x="nb_actions", orientation="h", height=380)
+    svg = figures.render(fig, LONG_META, "svg")
+    root = ET.fromstring(svg)
+    lines = ["".join(t.itertext()) for t in root.iter() if t.tag.endswith("tspan") or t.tag.endswith("text")]
+    _, footer = printmap.header_lines(LONG_META)
+    _footer_words_whole([ln for ln in lines if ln.strip()], footer)
+    texts = " ".join(lines).replace("\u202f", " ").replace("\u00a0", " ")
+    assert "1 234" in texts  # value on its bar, thousands separated the French way
+    assert "1 200" in texts or "1 000" in texts  # axis ticks too
