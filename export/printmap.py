@@ -13,6 +13,7 @@ drawn until `render` is called, i.e. when an export button is clicked.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import textwrap
@@ -32,6 +33,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 from export.meta import ExportMeta  # noqa: E402
 from geo.shapes import METRIC_CRS, WGS84, zone_of  # noqa: E402
+from query import territoires  # noqa: E402
 from ui.format import nombre  # noqa: E402
 
 #: A4 width at 300 dpi: 2480 px.
@@ -53,7 +55,7 @@ BREWER = {
                8: ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]},
 }
 SECRET_COLOUR, NO_DATA_COLOUR = "#7f7f7f", "#ffffff"
-NEIGHBOUR_FILL, NEIGHBOUR_EDGE = "#ececec", "#ffffff"
+NEIGHBOUR_FILL, NEIGHBOUR_EDGE = "#f3f3f3", "#ffffff"
 #: Number of quantile classes of a continuous variable.
 N_CLASSES = 5
 #: On commune maps: the chef-lieu and up to this many of the most populated communes are named.
@@ -310,6 +312,9 @@ def figure(spec: PrintMap, meta: ExportMeta | None, db=None, width_in: float = W
     """The matplotlib figure of a print map (with its header/footer block when `meta` is given)."""
     plt.rcParams.update({"font.family": FONT, "svg.fonttype": "none", "pdf.fonttype": 42,
                          "hatch.linewidth": 0.5, "hatch.color": "#555555"})
+    if spec.departement is None and db is not None:  # e.g. an EPCI frame without its département
+        spec = dataclasses.replace(spec, departement=territoires.main_departement(
+            db, spec.level, spec.frame[spec.key].astype(str).tolist()))
     crs = _crs(spec.departement)
     every = _features(spec.geojson, crs)
     # features the frame does not describe (e.g. an EPCI filtered out by nature) are surroundings,
@@ -436,7 +441,6 @@ def figure(spec: PrintMap, meta: ExportMeta | None, db=None, width_in: float = W
 def _context(db, departement: str | None, crs: str):
     if db is None or not departement:
         return None
-    from query import territoires
     raw = territoires.print_context(db, departement)
     deps = raw["departements"]
     towns = raw["communes"]

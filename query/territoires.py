@@ -159,3 +159,11 @@ def commune_summary(db: Database, code: str) -> tuple | None:
                    "JOIN departements d ON d.code = c.code_departement LEFT JOIN epci e ON e.siren = c.siren_epci "
                    "WHERE c.code_insee = ?", [code])
     return rows[0] if rows else None
+
+
+@no_people(REFERENCE)
+def main_departement(db: Database, level: str, codes: list[str]) -> str | None:
+    """The département holding most of these communes (or of these EPCI's communes)."""
+    column = "code_insee" if level == "communes" else "siren_epci"
+    return db.scalar(f"SELECT code_departement FROM communes WHERE list_contains(?, {column}) "
+                     "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1", [list(codes)])
