@@ -201,6 +201,8 @@ def _round(value: float) -> float:
 
 
 def _decimals(values) -> int:
+    if len(values) and np.allclose(values, np.round(values)):  # counts: 1, not 1,00
+        return 0
     span = float(np.nanmax(values) - np.nanmin(values)) if len(values) else 0
     return 0 if span >= 20 else (1 if span >= 2 else 2)
 
@@ -217,7 +219,7 @@ def _palette(name: str, k: int) -> list[str]:
     if k in table:
         return list(table[k])
     if k < 3:
-        return list(table[3][-k:]) if k else []
+        return {0: [], 1: [table[3][1]], 2: [table[3][0], table[3][2]]}[k]
     cmap = matplotlib.colormaps["viridis_r"]
     return [matplotlib.colors.to_hex(cmap(i / max(1, k - 1))) for i in range(k)]
 

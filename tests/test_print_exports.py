@@ -175,3 +175,12 @@ def test_chart_footer_wraps_on_words_and_bars_carry_french_values():
     texts = " ".join(lines).replace("\u202f", " ").replace("\u00a0", " ")
     assert "1 234" in texts  # value on its bar, thousands separated the French way
     assert "1 200" in texts or "1 000" in texts  # axis ticks too
+
+
+def test_class_labels_of_counts_have_no_decimals_and_quantiles_read_in_french():
+    import pandas as pd
+    counts = pd.DataFrame({"siren": list("abc"), "n": [1, 1, 1]})
+    assert printmap.classify(printmap.PrintMap(counts, {"features": []}, "siren", "n", "x")).labels == ["1"]
+    rates = pd.DataFrame({"siren": [str(i) for i in range(10)], "t": [0.5 + i * 1.37 for i in range(10)]})
+    labels = printmap.classify(printmap.PrintMap(rates, {"features": []}, "siren", "t", "x")).labels
+    assert labels[0].startswith("de 0,5 à ") and all("," in lab for lab in labels)
