@@ -1,4 +1,4 @@
-"""Command line: `python -m etl build …` and `python -m etl bench …` (also `observatoire-etl`)."""
+"""Command line: `python -m etl build …`, `python -m etl bench …`, `python -m etl export …` (also `observatoire-etl`)."""
 
 from __future__ import annotations
 

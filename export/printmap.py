@@ -503,6 +503,14 @@ def _halo() -> dict:
     return {"boxstyle": "round,pad=0.12", "facecolor": "white", "alpha": 0.72, "edgecolor": "none"}
 
 
+def _inner_points(shape, around, n: int = 6) -> list:
+    """Other spots inside `shape` for a name, nearest to its representative point first."""
+    x0, y0, x1, y1 = shape.bounds
+    grid = [shapely.Point(x0 + (x1 - x0) * i / 6, y0 + (y1 - y0) * j / 6) for i in range(1, 6) for j in range(1, 6)]
+    inside = [p for p in grid if shape.contains(p)]
+    return sorted(inside, key=around.distance)[:n]
+
+
 def _epci_labels(ax, renderer, shapes_, names, reserved=()) -> tuple[list[str], list[str]]:
     """Every EPCI is named: on the map where the name fits without overlap, otherwise by a number
     on the map and the full name in the legend's key."""
@@ -511,19 +519,23 @@ def _epci_labels(ax, renderer, shapes_, names, reserved=()) -> tuple[list[str], 
     order = shapes_.area.sort_values(ascending=False).index
     for code in order:
         name = short_name(names.get(code, code))
-        point = shapes_[code].representative_point()
+        shape = shapes_[code]
+        point = shape.representative_point()
         done = False
         for size, width in ((6.5, 16), (5.6, 14), (5.0, 12)):
             text = "\n".join(textwrap.wrap(name, width, break_long_words=False, break_on_hyphens=False))
-            artist = ax.text(point.x, point.y, text, ha="center", va="center", fontsize=size, color="#111111",
-                             zorder=7, linespacing=1.0, bbox=_halo())
-            box = artist.get_window_extent(renderer).expanded(1.04, 1.1)
-            if _free(box, placed, axbox):
-                placed.append(box)
-                labels.append(name)
-                done = True
+            for spot in [point, *_inner_points(shape, point)]:
+                artist = ax.text(spot.x, spot.y, text, ha="center", va="center", fontsize=size,
+                                 color="#111111", zorder=7, linespacing=1.0, bbox=_halo())
+                box = artist.get_window_extent(renderer).expanded(1.04, 1.1)
+                if _free(box, placed, axbox):
+                    placed.append(box)
+                    labels.append(name)
+                    done = True
+                    break
+                artist.remove()
+            if done:
                 break
-            artist.remove()
         if not done:
             keyed.append(name)
             artist = ax.text(point.x, point.y, str(len(keyed)), ha="center", va="center", fontsize=6,
