@@ -41,12 +41,12 @@ _lock = threading.Lock()
 class Chart:
     """Data of a section's chart. kind: "compare" (rows indicateur × columns territories),
     "timeline" (label, start, end, state), "barh" (label, value), "indicators" (libelle, valeur,
-    reference, defavorable), "map" (`spec` is a `printmap.PrintMap`)."""
+    reference, defavorable), "map" (`spec`: the keyword arguments of a `printmap.PrintMap`)."""
     kind: str
     data: pd.DataFrame | None = None
     title: str = ""
     unit: str = ""
-    spec: object | None = None
+    spec: dict | None = None
 
 
 @dataclass
@@ -138,7 +138,7 @@ def _label(value, decimals=1) -> str:
 def chart_png(chart: Chart, db=None) -> tuple[bytes, float]:
     """(PNG, height/width) of a section's chart."""
     if chart.kind == "map":
-        return printmap.png_for_fiche(chart.spec, db, width_in=7.2, max_height_in=4.6)
+        return printmap.png_for_fiche(printmap.PrintMap(**chart.spec), db, width_in=7.2, max_height_in=4.6)
     with _lock:
         plt.rcParams.update({"font.family": printmap.FONT})
         data = chart.data

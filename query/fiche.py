@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from export.fiche import Chart, Fiche, Section
-from export.printmap import PrintMap
 from query import fragilite as fragility_query
 from query import indicateurs as indicators_query
 from query import synthese, territoires
@@ -55,7 +54,8 @@ def _reference_label(db: Database) -> str:
 
 def _fragility_map(db: Database, siren: str | None, departement: str, highlight: str | None = None,
                    highlight_code: str | None = None):
-    """(PrintMap of the fragility classes of the EPCI's communes, millésime) or None."""
+    """(map description of the fragility classes of the EPCI's communes, millésime) or None: the
+    mapped frame, its GeoJSON and classes, drawn by `export.printmap` (no drawing in this layer)."""
     years = fragility_query.millesimes(db) if db.has_table("fragilite_communes") else []
     if not years:
         return None
@@ -81,8 +81,9 @@ def _fragility_map(db: Database, siren: str | None, departement: str, highlight:
     used = {k: v for k, v in FRAGILITY_CLASSES.items() if k in set(classes)}
     geojson = territoires.geojson(db, "communes", None if siren else departement, siren)
     label = "Fragilité des retraités" + (f" — contour bleu : {highlight}" if highlight else "")
-    return PrintMap(mapped, geojson, "code_insee", "classe", label, "nom", discrete=used,
-                    departement=departement, level="communes", highlight=highlight_code), year
+    return {"frame": mapped, "geojson": geojson, "key": "code_insee", "color": "classe", "label": label,
+            "name": "nom", "discrete": used, "departement": departement, "level": "communes",
+            "highlight": highlight_code}, year
 
 
 def _indicators(db: Database, departement: str, siren: str):
