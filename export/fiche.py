@@ -154,7 +154,10 @@ def chart_png(chart: Chart, db=None) -> tuple[bytes, float]:
                 ax.set_xticks([])
                 ax.set_title("\n".join(printmap.wrap(label, 1.2, 6.5)), fontsize=6.5)
                 _style(ax)
-                ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: nombre(v, 0)))
+                top = float(values.abs().max()) if values.notna().any() else 0
+                digits = 0 if top >= 10 else (1 if top >= 1 else 2)
+                ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+                    lambda v, _, d=digits: nombre(v, d)))
                 ax.margins(y=0.25)
             handles = [matplotlib.patches.Patch(color=c) for c in COMPARE_COLOURS[:len(data.columns)]]
             fig.legend(handles, list(data.columns), loc="lower center", ncol=len(data.columns), fontsize=7,
