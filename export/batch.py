@@ -45,8 +45,8 @@ def maps_zip(db, maps: list[tuple[printmap.PrintMap, ExportMeta]], formats=("png
         for i, (spec, meta) in enumerate(maps):
             if progress:
                 progress(i, len(maps), meta.territory)
-            for fmt in formats:
-                archive.writestr(f"{i + 1:02d}-{meta.file_stem()}.{fmt}", printmap.render(spec, meta, fmt, db))
+            for fmt, data in printmap.render_formats(spec, meta, formats, db).items():
+                archive.writestr(f"{i + 1:02d}-{meta.file_stem()}.{fmt}", data)
     if progress:
         progress(len(maps), len(maps), "")
     return out.getvalue()

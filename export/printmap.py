@@ -646,20 +646,31 @@ def _legend(lax, spec: PrintMap, classes: Classes, box, keyed, context: bool, po
                 y -= size / 72 * 1.25
 
 
-def render(spec: PrintMap, meta: ExportMeta, fmt: str, db=None, **kwargs) -> bytes:
-    """The print map as PNG (2480 px wide, 300 dpi), SVG or PDF (one page)."""
-    metadata = {"png": {"Software": "Observatoire territorial"}, "svg": {"Creator": "Observatoire territorial"},
-                "pdf": {"Title": meta.title, "Subject": _alt(meta), "Creator": "Observatoire territorial"}}[fmt]
+def _metadata(meta: ExportMeta, fmt: str) -> dict:
+    return {"png": {"Software": "Observatoire territorial"}, "svg": {"Creator": "Observatoire territorial"},
+            "pdf": {"Title": meta.title, "Subject": _alt(meta), "Creator": "Observatoire territorial"}}[fmt]
+
+
+def render_formats(spec: PrintMap, meta: ExportMeta, formats, db=None, **kwargs) -> dict[str, bytes]:
+    """The print map drawn once and saved in each format: PNG (2480 px wide, 300 dpi), SVG, PDF."""
     with _lock:
         fig = figure(spec, meta, db, **kwargs)
         try:
-            out = io.BytesIO()
-            fig.savefig(out, format=fmt, dpi=DPI, metadata=metadata, facecolor="white")
-            data = out.getvalue()
-            # a bare <svg> root (no XML prolog/DOCTYPE), as the chart exports: pastes into any editor
-            return data[data.index(b"<svg"):] if fmt == "svg" else data
+            out = {}
+            for fmt in formats:
+                buffer = io.BytesIO()
+                fig.savefig(buffer, format=fmt, dpi=DPI, metadata=_metadata(meta, fmt), facecolor="white")
+                data = buffer.getvalue()
+                # a bare <svg> root (no XML prolog/DOCTYPE), as the chart exports: pastes into any editor
+                out[fmt] = data[data.index(b"<svg"):] if fmt == "svg" else data
+            return out
         finally:
             plt.close(fig)
+
+
+def render(spec: PrintMap, meta: ExportMeta, fmt: str, db=None, **kwargs) -> bytes:
+    """The print map in one format."""
+    return render_formats(spec, meta, (fmt,), db, **kwargs)[fmt]
 
 
 def png_for_fiche(spec: PrintMap, db, width_in: float, max_height_in: float) -> tuple[bytes, float]:
