@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install install-test chromium chromium-optional build bench clean
+.PHONY: run test install install-test poppler chromium chromium-optional build bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,13 @@ $(PY):
 install: $(PY)
 	$(PY) -m pip install --quiet -e .
 
-install-test: $(PY) chromium
+install-test: $(PY) chromium poppler
 	$(PY) -m pip install --quiet -e '.[test]'
+
+# pdftoppm/pdftotext: the export tests rasterise the PDFs they read back.
+poppler:
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends poppler-utils ; }
 
 # Debian's Chromium drives the browser tests and the image exports (kaleido); no browser download.
 chromium:

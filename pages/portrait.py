@@ -118,8 +118,9 @@ else:
     figure.update_coloraxes(cmin=0, cmax=n, colorbar_title_text=f"Cumul (0–{n})",
                             colorscale=maps.px.colors.sequential.YlOrRd)
     st.plotly_chart(figure, width="stretch", key="carte_cumul")
-    print_map = print_choropleth(shown, geojson, "code_geo", "cumul_carte", f"Cumul (0–{n})", "nom")
-    print_map.update_coloraxes(cmin=0, cmax=n, colorscale=maps.px.colors.sequential.YlOrRd)
+    print_map = print_choropleth(shown, geojson, "code_geo", "cumul_carte",
+                                 f"Indicateurs défavorables cumulés (0 à {n})", "nom", bins=list(range(n + 1)),
+                                 palette="YlOrRd", departement=territoire.departement, level="epci")
     figure_downloads(figure, ExportMeta(
         title="Cumul d'indicateurs défavorables par EPCI", sources=(source_caption,),
         territory=f"{territoire.departement_nom} ({territoire.departement})",

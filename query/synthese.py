@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 from export.fiche import Section
 from methods.secret import SECRET_THRESHOLD
 from query import fragilite as fragility_query
 from query.db import Database
-from query.publication import composed
+from query.publication import composed, no_people, people
 from ui.format import nombre, pourcentage
 
 STATUTS = {"signee": "signée", "echue": "échue", "en_preparation": "en préparation", "envisagee": "envisagée"}
@@ -216,3 +218,45 @@ def commune_actions(db: Database, code: str) -> Section | None:
 def commune_sections(db: Database, code: str) -> list[Section]:
     parts = (commune_fragility(db, code), commune_conventions(db, code), commune_actions(db, code))
     return [s for s in parts if s]
+
+
+@no_people("date de situation du registre des conventions")
+def registry_date(db: Database) -> dt.date | None:
+    """End of the registry's last year of signatures (coverage "today" would only show the absence
+    of renewals), or None without a registry."""
+    if not db.has_table("conventions_territoriales"):
+        return None
+    last = db.scalar("SELECT max(date_debut) FROM conventions_territoriales WHERE statut = 'signee'")
+    return min(dt.date.today(), dt.date(last.year, 12, 31)) if last else None
+
+
+@no_people("conventions signées entre institutions : dates et intitulés, aucun effectif")
+def convention_rows(db: Database, scope: str, code: str) -> pd.DataFrame:
+    """Conventions touching the EPCI's communes (`scope` "epci") or one commune ("commune") for the
+    fiche's timeline: label, start, end, state (« en cours » at the end of the registry's last year)."""
+    if not db.has_table("conventions_perimetre"):
+        return pd.DataFrame(columns=["label", "start", "end", "state"])
+    where = "c.siren_epci = ?" if scope == "epci" else "c.code_insee = ?"
+    rows = db.rows(
+        f"""SELECT DISTINCT t.instrument, t.intitule, t.date_debut, t.date_fin, t.statut
+            FROM conventions_territoriales t JOIN conventions_perimetre p USING (convention_id)
+            JOIN communes c ON c.code_insee = p.code_insee WHERE {where}
+            ORDER BY t.date_debut NULLS LAST""", [code])
+    on = registry_date(db) or dt.date.today()
+    out = []
+    for instrument, title, start, end, status in rows:
+        current = status == "signee" and (start is None or start <= on) and (end is None or end >= on)
+        state = "en cours" if current else STATUTS.get(status, status)
+        out.append((f"{INSTRUMENTS.get(instrument, instrument)} — {title} ({state})", start, end, state))
+    return pd.DataFrame(out, columns=["label", "start", "end", "state"])
+
+
+@people("participants", group="*")
+def actions_by_theme(db: Database, scope: str, code: str, year: int) -> pd.DataFrame:
+    """Actions of `year` held in the EPCI's communes (`scope` "epci") or in one commune ("commune"),
+    by theme: theme, nb_actions, participants (secrecy applied by the layer)."""
+    return db.frame(
+        f"""SELECT theme, count(*) AS nb_actions, sum(participants) AS participants FROM actions_prevention
+            WHERE annee = ? AND action_id IN (SELECT action_id FROM actions_prevention_communes
+                                               WHERE code_insee IN ({_ACTION_COMMUNES[scope]}))
+            GROUP BY 1 ORDER BY 2 DESC""", [year, code])

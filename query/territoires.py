@@ -117,3 +117,53 @@ def commune_place(db: Database, code: str) -> tuple[str | None, str | None]:
     """(SIREN of the commune's EPCI, its département code); (None, None) for an unknown code."""
     rows = db.rows("SELECT siren_epci, code_departement FROM communes WHERE code_insee = ?", [code])
     return rows[0] if rows else (None, None)
+
+
+@no_people(REFERENCE)
+def print_context(db: Database, departement: str) -> dict:
+    """What a print map draws around its territory: the département (outline, chef-lieu), the other
+    départements of the base (neighbours, light grey) and the département's communes (WKB, EPSG:4326)."""
+    dep = db.rows("SELECT code, nom, chef_lieu, geometry_simple FROM departements WHERE code = ?", [departement])
+    others = db.frame("SELECT code, nom, geometry_simple FROM departements WHERE code <> ? ORDER BY code",
+                      [departement])
+    towns = db.frame("SELECT code_insee, nom, population, siren_epci, geometry_simple FROM communes "
+                     "WHERE code_departement = ? ORDER BY code_insee", [departement])
+    code, nom, chef_lieu, wkb = dep[0] if dep else (departement, departement, None, None)
+    return {"code": code, "nom": nom, "chef_lieu": chef_lieu, "outline": wkb, "departements": others,
+            "communes": towns}
+
+
+@no_people(REFERENCE)
+def epci_summary(db: Database, siren: str) -> tuple | None:
+    """(nom, nature, population, nb_communes, département code, département name) or None. The
+    département is the EPCI's main one, or — when the base was built without it — the département
+    of the base holding most of its communes."""
+    rows = db.rows("SELECT e.nom, e.nature, e.population, e.nb_communes, d.code, d.nom "
+                   "FROM epci e JOIN epci_departements ed USING (siren) JOIN departements d ON d.code = "
+                   "ed.code_departement WHERE e.siren = ? ORDER BY (d.code = e.code_departement) DESC, "
+                   "ed.nb_communes DESC LIMIT 1", [siren])
+    return rows[0] if rows else None
+
+
+@no_people(REFERENCE)
+def epci_departements_of(db: Database, siren: str) -> list[tuple[str, int]]:
+    """(département name, number of member communes there) for each département the EPCI touches."""
+    return db.rows("SELECT d.nom, ed.nb_communes FROM epci_departements ed JOIN departements d "
+                   "ON d.code = ed.code_departement WHERE ed.siren = ? ORDER BY 2 DESC", [siren])
+
+
+@no_people(REFERENCE)
+def commune_summary(db: Database, code: str) -> tuple | None:
+    """(nom, population, département code, département name, EPCI name, EPCI SIREN) or None."""
+    rows = db.rows("SELECT c.nom, c.population, c.code_departement, d.nom, e.nom, e.siren FROM communes c "
+                   "JOIN departements d ON d.code = c.code_departement LEFT JOIN epci e ON e.siren = c.siren_epci "
+                   "WHERE c.code_insee = ?", [code])
+    return rows[0] if rows else None
+
+
+@no_people(REFERENCE)
+def main_departement(db: Database, level: str, codes: list[str]) -> str | None:
+    """The département holding most of these communes (or of these EPCI's communes)."""
+    column = "code_insee" if level == "communes" else "siren_epci"
+    return db.scalar(f"SELECT code_departement FROM communes WHERE list_contains(?, {column}) "
+                     "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1", [list(codes)])

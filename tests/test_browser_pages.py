@@ -84,13 +84,38 @@ def test_a_map_exports_to_png_svg_and_a_one_page_pdf(app_url, page):
     assert_no_exception(page)
 
 
-def test_fiche_territoire_downloads_one_a4_page(app_url, page):
+def _pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+def test_fiche_territoire_downloads_two_to_four_a4_pages(app_url, page):
     page.goto(f"{app_url}/?dep=61&epci={FLERS}")
     wait_for_app(page)
     with page.expect_download(timeout=90_000) as download:
         page.locator("[data-testid='stDownloadButton'] button", has_text="Fiche territoire").first.click()
     pdf = download.value.path().read_bytes()
-    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
+    assert pdf.startswith(b"%PDF") and 2 <= _pages(pdf) <= 4
+
+
+def test_home_page_prepares_the_maps_zip_of_the_departement_with_a_progress_bar(app_url, page, small_db):
+    import zipfile
+
+    from query import territoires
+    n_epci = len(territoires.epci_of_departement(small_db, "61"))
+    page.goto(f"{app_url}/?dep=61")
+    wait_for_app(page)
+    page.get_by_text("Exports par lot").first.click()
+    page.get_by_role("button", name="Préparer les cartes (zip)").click()
+    page.locator("[data-testid='stProgress']").first.wait_for(timeout=30_000)
+    button = page.locator("[data-testid='stDownloadButton'] button", has_text="Télécharger")
+    button.first.wait_for(timeout=180_000)
+    with page.expect_download(timeout=60_000) as download:
+        button.first.click()
+    names = zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes())).namelist()
+    assert len([n for n in names if n.endswith(".pdf")]) == 1 + n_epci  # the EPCI map, then each EPCI's communes
+    assert {n.rsplit(".", 1)[1] for n in names} == {"png", "svg", "pdf"}
+    assert_no_exception(page)
+    screenshot(page, "accueil-lot-cartes")
 
 
 def test_page_filters_live_in_the_url_and_reopen_the_same_view(app_url, page):
@@ -108,7 +133,7 @@ def test_page_filters_live_in_the_url_and_reopen_the_same_view(app_url, page):
     assert "cfppa_annee=2020" in page.url
 
 
-def test_commune_fiche_downloads_one_a4_page(app_url, page):
+def test_commune_fiche_downloads_two_to_four_a4_pages(app_url, page):
     page.goto(f"{app_url}/?dep=61&epci={FLERS}")
     wait_for_app(page)
     button = page.locator("[data-testid='stDownloadButton'] button", has_text="Athis-Val de Rouvre")
@@ -116,5 +141,5 @@ def test_commune_fiche_downloads_one_a4_page(app_url, page):
     with page.expect_download(timeout=90_000) as download:
         button.first.click()
     pdf = download.value.path().read_bytes()
-    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
+    assert pdf.startswith(b"%PDF") and 2 <= _pages(pdf) <= 4
     assert download.value.suggested_filename == "fiche-61007.pdf"

@@ -121,7 +121,7 @@ def test_the_check_only_looks_at_rows_flagged_as_counting_people():
 def _calls(db):
     """(name, call) for each @people read, with every argument combination the pages use."""
     from query import aide_domicile as ad
-    from query import cfppa, fragilite, indicateurs
+    from query import cfppa, fragilite, indicateurs, synthese
     year = fragilite.millesimes(db)[0]
     years = cfppa.annees(db)
     caisses = tuple(ad.paniers_caisses(db))
@@ -138,6 +138,13 @@ def _calls(db):
             for by in ("theme", "axe", "porteur"):
                 yield "cfppa.actions_par", lambda: cfppa.actions_par(db, dep, annee, by)
             yield "cfppa.communes_prioritaires", lambda: cfppa.communes_prioritaires(db, dep, annee)
+            if annee is not None:  # the fiche territoire's themes, of an EPCI and of its largest commune
+                siren = db.scalar("SELECT siren_epci FROM communes WHERE code_departement = ? "
+                                  "ORDER BY population DESC LIMIT 1", [dep])
+                yield "synthese.actions_by_theme", lambda: synthese.actions_by_theme(db, "epci", siren, annee)
+                code = db.scalar("SELECT code_insee FROM communes WHERE siren_epci = ? ORDER BY population "
+                                 "LIMIT 1", [siren])
+                yield "synthese.actions_by_theme", lambda: synthese.actions_by_theme(db, "commune", code, annee)
         for periode in ad.saad_periodes(db, dep, "A"):
             yield "aide_domicile.saad_valeurs", lambda: ad.saad_valeurs(db, dep, None, periode)
         for indicateur in (4, 5, 16):

@@ -1,6 +1,6 @@
 """The home page's maps, built once per territory and database version and shared by every session.
 
-Building a plotly map (and its print version for the PNG/SVG/PDF exports) is the dearest part of a
+Building a plotly map (its print version is only a description, drawn when an export is clicked) is the dearest part of a
 home-page run: about 0.3 s of CPU for a département with an EPCI selected, paid on every filter
 change by every user. `st.cache_resource` keeps one copy of each figure for the whole server (not one
 per session, and not unpickled per hit as `st.cache_data` would): the pages only read the figures
@@ -28,7 +28,8 @@ def epci_maps(db_version: str, departement: str) -> tuple[go.Figure, go.Figure]:
         epcis, geojson, key="siren", color="population", hover_name="nom",
         hover_data={"siren": False, "nature": True, "nb_communes": True, "population": ":,.0f"},
         labels={"population": "Population (hab.)", "nature": "Nature", "nb_communes": "Communes"})
-    printed = print_choropleth(epcis, geojson, "siren", "population", "Population (hab.)", "nom")
+    printed = print_choropleth(epcis, geojson, "siren", "population", "Population municipale (hab.)", "nom",
+                               departement=departement)
     return screen, printed
 
 
@@ -41,5 +42,6 @@ def commune_maps(db_version: str, siren_epci: str) -> tuple[go.Figure, go.Figure
         members, geojson, key="code_insee", color="population", hover_name="nom",
         hover_data={"code_insee": True, "population": ":,.0f"},
         labels={"population": "Population (hab.)", "code_insee": "Code INSEE"}, height=480)
-    printed = print_choropleth(members, geojson, "code_insee", "population", "Population (hab.)", "nom")
+    printed = print_choropleth(members, geojson, "code_insee", "population", "Population municipale (hab.)",
+                               "nom")
     return screen, printed

@@ -419,10 +419,9 @@ def saad_exercice(db_version: str, departement: str, siren_epci: str | None, per
         text=services["nom"] + "<br>" + services["commune"].fillna("") + " — " + services["localisation"],
         hoverinfo="text", marker={"size": 11, "color": "#D55E00"}))
     fig.update_layout(showlegend=False)
-    print_map = print_choropleth(carte, contours, "siren", colour, legend, "nom")
-    print_map.add_trace(go.Scattergeo(lat=services["latitude"], lon=services["longitude"], mode="markers",
-                                      marker={"size": 9, "color": "#D55E00"}, name="Services"))
-    print_map.update_layout(showlegend=False)
+    print_map = print_choropleth(carte, contours, "siren", colour, legend, "nom", departement=departement,
+                                 points=services[["latitude", "longitude"]].dropna(),
+                                 points_label="Services d'aide à domicile")  # drawn on export only
 
     recettes = saad.revenue_split(saad_recettes(db_version, departement, siren_epci, periode))
     fig_recettes = px.bar(recettes, x="part", y="territoire", color="financeur", orientation="h",

@@ -323,7 +323,7 @@ def carte(db_version: str, departement: str, annee: int, niveau: str, indicateur
                 color_discrete_sequence=["rgba(0,0,0,0)"], hover_name="nom").data[0].update(
                 marker_line_width=3, marker_line_color="#D55E00", name="Commune prioritaire", showlegend=True,
                 showscale=False))
-    printed = print_choropleth(shown, geojson, key, indicateur, label, "nom")
+    printed = print_choropleth(shown, geojson, key, indicateur, label, "nom", departement=departement)
     return Carte(shown, export_frame(shown), fig, printed, denominator, flagged_count)
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 
 from export import figures, tables
 from export.meta import ExportMeta
+from ui import data
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -29,8 +30,9 @@ def table_downloads(frame: pd.DataFrame, meta: ExportMeta, key: str) -> None:
 
 def figure_downloads(figure: go.Figure, meta: ExportMeta, key: str,
                      print_figure: go.Figure | Callable[[], go.Figure] | None = None) -> None:
-    """`print_figure` replaces the on-screen figure in exports (maps: SVG choropleth, no tiles); it
-    may be a callable building it, then called only when a button is clicked (a print map is dear)."""
+    """`print_figure` replaces the on-screen figure in exports (maps: an `export.printmap.PrintMap`,
+    drawn in Lambert-93 with its surroundings read from the database); it may be a callable building
+    it, then called only when a button is clicked (a print map is dear)."""
     stem = meta.file_stem()
 
     def source() -> go.Figure:
@@ -41,7 +43,7 @@ def figure_downloads(figure: go.Figure, meta: ExportMeta, key: str,
     columns = st.columns([1, 1, 1, 3])
     for column, fmt in zip(columns, ("png", "svg", "pdf")):
         column.download_button(
-            fmt.upper(), lambda fmt=fmt: figures.render(source(), meta, fmt), file_name=f"{stem}.{fmt}",
+            fmt.upper(), lambda fmt=fmt: figures.render(source(), meta, fmt, db=data.database()), file_name=f"{stem}.{fmt}",
             mime=figures.FORMATS[fmt], key=f"{key}_{fmt}", icon=":material/image:", on_click="ignore",
             help=f"Image {fmt.upper()} avec titre, source et date ; texte alternatif : "
                  f"{figures.alt_text(meta)[:200]}")
