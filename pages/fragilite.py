@@ -75,6 +75,13 @@ params = method.Parameters(age_edges=edges, score_threshold=threshold, reference
                            weighted=weighted, concentration_min=int(concentration),
                            actions_max_exclusive=int(actions_max))
 
+if edges != method.DEFAULT_AGE_EDGES or threshold != method.DEFAULT_SCORE_THRESHOLD:
+    st.caption("Secret des tableaux liés : hors paramètres par défaut, un effectif n'est publié que si sa "
+               "différence avec ceux des autres réglages est nulle ou d'au moins 11 personnes (sinon, les "
+               "communes de tout l'EPCI sont masquées) ; avec d'autres bornes d'âge, la part « score ≥ seuil » "
+               "n'est pas publiée et un score seulement si chaque tranche d'âge quinquennale compte 0 ou au "
+               "moins 11 retraités.")
+
 # -- data ------------------------------------------------------------------------------------------
 # Every view below is shared by the whole server (ui/fragilite.py): this page only reads them.
 natures = tuple(natures)
