@@ -104,12 +104,13 @@ m4.metric(f"{Unit} prioritaires", nombre(selection.n_prioritaires),
           help=f"fragile ∧ plus de {nombre(params.concentration_min)} personnes de 60 ans et + ∧ moins de "
                f"{params.actions_max_exclusive} actions")
 national = refs[refs["indicateur"] == "score_moyen"]
-if len(national):
+band = refs[(refs["indicateur"] == "classe_score_moyen") & (refs["perimetre"] == territoire.departement)]
+# A quoted figure is never set beside a simulated score, as if one validated the other.
+if len(national) and not len(simulated):
     m5.metric("Référence Atlas : score national", nombre(national.iloc[0]["valeur_min"], 2),
               help=f"{national.iloc[0]['valeur_texte']} — {national.iloc[0]['source_nom']}, "
                    f"ligne {national.iloc[0]['source_line']} (cité, non recalculé)")
-band = refs[(refs["indicateur"] == "classe_score_moyen") & (refs["perimetre"] == territoire.departement)]
-if len(band):
+if len(band) and not len(simulated):
     st.caption(f"Référence citée pour ce département : classe {nombre(band.iloc[0]['valeur_min'], 2)}–"
                f"{nombre(band.iloc[0]['valeur_max'], 2)} de l'Atlas (« {band.iloc[0]['valeur_texte']} », "
                f"rapport IGAS l.{band.iloc[0]['source_line']}) ; départements parmi les 17 (l.2165) ou 18 "
@@ -192,7 +193,7 @@ l.1661, 3475, 5348) : `score = points d'âge (1 à 4) + {method.POINTS_REVERSION
   d'Ille-et-Vilaine, pas une norme nationale.
 - **Secret statistique** : territoires de moins de 11 retraités grisés et exclus des exports (avec, si un
   seul l'est dans un EPCI, la plus petite autre commune) ; les totaux d'EPCI les incluent.
-- Référence citée : score national moyen 3,34 (Atlas, l.2173), non recalculé.
+- Référence citée : score national moyen 3,34 (Atlas, l.2173), non recalculé{' ; sans rapport avec les données simulées affichées, construites sur des hypothèses génériques sans calage' if len(simulated) else ''}.
 """)
     st.dataframe(sources, hide_index=True, width="stretch", column_config={
         "source": "Clé", "name": "Source", "publisher": "Éditeur", "vintage": "Millésime", "nature": "Nature",
