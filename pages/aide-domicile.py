@@ -269,7 +269,10 @@ with tab_cpom:
                                        key="cpom_reference", bind="query-params",
                                        help="La source ne dit pas à quel montant s'applique le taux en 7.3 : base "
                                             "forfaitaire fixée dans le CPOM (§ 7, l. 321).")
-    vue = ad.participation(plan_hours, used_hours, rate, income, mtp, reference_amount, gir, include_gir4)
+    apa_rule = c4.radio("Règle de participation (art. R. 232-11 CASF)", list(cpom.APA_RULES), key="cpom_regle_apa",
+                        bind="query-params", format_func=lambda r: {"2016": "en vigueur (2016, modifiée 2019)",
+                                                                     "2012": "règle de l'expérimentation (2012)"}[r])
+    vue = ad.participation(plan_hours, used_hours, rate, income, mtp, reference_amount, gir, include_gir4, apa_rule)
     options = vue.options
     col_chart, col_table = st.columns([2, 3])
     with col_chart:
@@ -282,11 +285,20 @@ with tab_cpom:
                          "option": "Option", "regle": "Règle", "base": st.column_config.NumberColumn(
                              "Base (€/mois)", format="%.2f"),
                          "taux": st.column_config.NumberColumn("Taux", format="percent"),
-                         "participation": "Participation (€/mois)", "citation": "Source"})
-        st.caption(f"Taux de participation selon l'art. R. 232-11 du CASF (version 2012 à laquelle renvoie le "
-                   f"§ 7.1) : nul sous {nombre(cpom.APA_LOW_MTP, 2)} MTP de revenu, "
-                   f"{pourcentage(cpom.APA_MAX_SHARE, 0)} du plan au-delà de {nombre(cpom.APA_HIGH_MTP, 2)} MTP, "
-                   "linéaire entre les deux (formule non reproduite dans les sources). "
+                         "participation": "Participation (€/mois)", "regle_participation": "Règle appliquée",
+                         "citation": "Source"})
+        if apa_rule == "2016":
+            rule_text = (f"**{cpom.APA_RULES['2016']}** : nulle jusqu'à {nombre(cpom.APA_LOW_MTP, 3)} MTP de revenu ; "
+                         f"entre {nombre(cpom.APA_LOW_MTP, 3)} et {nombre(cpom.APA_HIGH_MTP, 2)} MTP, le plan est "
+                         f"découpé en fractions (jusqu'à {nombre(cpom.APA_FRACTION_1_MTP, 3)} MTP, jusqu'à "
+                         f"{nombre(cpom.APA_FRACTION_2_MTP, 3)} MTP, au-delà) aux taux réduits de 100 %, 40 % à 100 % "
+                         f"et 20 % à 100 % du taux de base selon le revenu ; {pourcentage(cpom.APA_MAX_SHARE, 0)} "
+                         f"au-delà de {nombre(cpom.APA_HIGH_MTP, 2)} MTP")
+        else:
+            rule_text = (f"**{cpom.APA_RULES['2012']}** (version du CASF à laquelle renvoie le § 7.1) : nulle sous "
+                         f"{nombre(cpom.APA_LOW_MTP_2012, 2)} MTP de revenu, {pourcentage(cpom.APA_MAX_SHARE, 0)} du "
+                         f"plan au-delà de {nombre(cpom.APA_HIGH_MTP, 2)} MTP, linéaire entre les deux")
+        st.caption(f"Taux de participation — {rule_text} (formule non reproduite dans les sources). "
                    f"{cite('forfait_usager')} ; {cite('participation_forfaitisee')}.")
     ad.export_buttons(options, "cpom_participation_usager", "exp_cpom_participation")
 

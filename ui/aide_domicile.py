@@ -366,10 +366,11 @@ class Participation(NamedTuple):
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_SIMULATIONS)
 def participation(plan_hours: float, used_hours: float, rate: float, income: float, mtp: float,
-                  reference_amount: float, gir: int, include_gir4: bool) -> Participation:
-    """An APA beneficiary's co-payment under options 7.1 to 7.3 of the specifications."""
+                  reference_amount: float, gir: int, include_gir4: bool,
+                  rule: str = cpom.DEFAULT_APA_RULE) -> Participation:
+    """An APA beneficiary's co-payment under options 7.1 to 7.3 of the specifications, under `rule`."""
     options = cpom.participation_options(plan_hours, used_hours, rate, income, mtp, reference_amount, gir,
-                                         include_gir4)
+                                         include_gir4, rule)
     fig = px.bar(options.dropna(subset=["participation"]), x="option", y="participation", text="participation",
                  color="option", color_discrete_sequence=OKABE_ITO,
                  labels={"option": "Option", "participation": "Ticket modérateur (€/mois)"})
@@ -377,7 +378,8 @@ def participation(plan_hours: float, used_hours: float, rate: float, income: flo
     layout(fig, 320)
     shown = options.assign(participation=options["participation"].astype(object).where(
         options["participation"].notna(), "non éligible (droit commun)"))
-    return Participation(options, fig, shown[["option", "regle", "base", "taux", "participation", "citation"]])
+    return Participation(options, fig, shown[["option", "regle", "base", "taux", "participation", "regle_participation",
+                                              "citation"]])
 
 
 class SaadExercice(NamedTuple):
