@@ -29,8 +29,10 @@ if len(simulated):
 
 # -- filters ---------------------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns(4)
-level = c1.radio("Échelle", ["epci", "communes"], horizontal=True, key="frag_level", bind="query-params",
-                 format_func={"epci": "EPCI", "communes": "Communes"}.get)
+level = c1.radio("Échelle", ["communes", "epci"], horizontal=True, key="frag_level", bind="query-params",
+                 format_func={"epci": "EPCI", "communes": "Communes"}.get,
+                 help="La règle de priorité est écrite pour les communes (note 127 l.2228, l.2230, Schéma 8) : "
+                      "échelle par défaut.")
 scopes = ["departement"] if level == "communes" else ["departement", "region", "france"]
 scope = c2.selectbox("Périmètre", scopes, key="frag_scope", bind="query-params", format_func=lambda s: {
     "departement": f"{territoire.departement_nom} ({territoire.departement})",
@@ -63,9 +65,21 @@ with st.expander("Paramètres de la méthode", expanded=False):
                     format_func={1: "échantillon (n − 1)", 0: "population (n)"}.get)
     weighted = p3.toggle("Moyenne pondérée par les retraités", key="frag_weighted", bind="query-params")
     years = None
+    window = method.default_action_window(years_available, millesime)
     if years_available:
         lo, hi = years_available[0], years_available[-1]
-        years = tuple(p1.slider("Années des actions", lo, hi, (lo, hi), key="frag_years")) if lo < hi else (lo, hi)
+        years = tuple(p1.slider("Années des actions comptées", lo, hi, window, key="frag_years",
+                                help=f"Hypothèse : {method.ACTION_WINDOW_YEARS} an, celle du millésime de fragilité "
+                                     "ou la dernière année d'actions antérieure (Schéma 8 ne dit pas sur quelle "
+                                     "période compter).")) if lo < hi else (lo, hi)
+if years:
+    span = str(years[0]) if years[0] == years[1] else f"{years[0]}–{years[1]}"
+    st.caption(f"Actions de prévention comptées : **{span}** (millésime de fragilité {millesime})"
+               + ("" if years == window else " — fenêtre modifiée dans « Paramètres de la méthode »") + ".")
+if level == "epci":
+    st.caption("La règle de priorité (fragile ∧ plus de 200 personnes de 60 ans et + ∧ moins de 2 actions) est "
+               "écrite pour les communes ; appliquée aux totaux d'un EPCI elle ne se déclenche presque jamais "
+               "(tout EPCI dépasse 200 personnes de 60 ans et +). Voir l'échelle « Communes ».")
 try:
     edges = method.check_edges(edges)
 except ValueError as exc:
@@ -171,7 +185,8 @@ st.caption(f"Parts en % des retraités ; cellules de 1 à 10 personnes masquées
 # -- method note ---------------------------------------------------------------------------------------
 with st.expander("Note de méthode", expanded=False):
     e1, e2, e3 = edges
-    years_text = f"actions des années {years[0]} à {years[1]}" if years else "aucune action chargée"
+    years_text = (f"année {years[0]}" if years and years[0] == years[1] else
+                  f"années {years[0]} à {years[1]}" if years else "aucune action chargée")
     st.markdown(f"""
 **Score individuel** (Observatoire des situations de fragilité, rapport IGAS 2020-098R, notes 113/184/233,
 l.1661, 3475, 5348) : `score = points d'âge (1 à 4) + {method.POINTS_REVERSION} × réversion + {method.POINTS_EXO_CSG} × exonération de CSG`
@@ -187,8 +202,10 @@ l.1661, 3475, 5348) : `score = points d'âge (1 à 4) + {method.POINTS_REVERSION
   {"d'échantillon (n − 1)" if ddof else "de population (n)"}, moyenne {"pondérée par les retraités" if weighted else "simple des territoires"} ;
   territoires de moins de {params.min_retraites_reference} retraités exclus du calcul.
 - **Concentration** (l.2230) : plus de {nombre(params.concentration_min)} personnes de 60 ans et plus.
-- **Couverture** (Schéma 8, l.3496) : moins de {params.actions_max_exclusive} actions collectives de prévention
-  dans la commune (tables de la CFPPA, {years_text}).
+- **Couverture** (Schéma 8, l.3496) : moins de {params.actions_max_exclusive} actions de prévention de la perte
+  d'autonomie tenues dans la commune, **tous axes chargés** (axes 4 à 6 des tables de la CFPPA, pas seulement les
+  actions collectives de l'axe 6), {years_text} (**hypothèse** de fenêtre : {method.ACTION_WINDOW_YEARS} an,
+  celle du millésime {millesime} ou la dernière année antérieure).
 - **Prioritaire** = fragile ∧ concentration ∧ couverture insuffisante. La règle est celle de la CFPPA
   d'Ille-et-Vilaine, pas une norme nationale.
 - **Secret statistique** : territoires de moins de 11 retraités grisés et exclus des exports (avec, si un
