@@ -421,7 +421,9 @@ def read_quoted_figures() -> pd.DataFrame:
     serie[raw["unit"].eq("CEJ")] = "nombre_cej"
     serie[raw["unit"].eq("chartes")] = "nombre_chartes"
     nature = pd.Series("réalisé", index=raw.index)
-    nature[raw["kind"].str.contains("objectif|recommandation")] = "objectif"
+    nature[raw["kind"].str.contains("objectif")] = "objectif"
+    # A recommendation of the report (n° 21, l.1923) is not an objective anyone set: its own nature.
+    nature[raw["kind"].str.contains("recommandation")] = "recommandation"
     nature[raw["kind"].str.contains("projection")] = "projection"
     return pd.DataFrame({
         "code_territoire": raw["departement_code"], "territoire": raw["territory"], "serie": serie,

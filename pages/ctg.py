@@ -91,8 +91,10 @@ with tab_curve:
     st.caption(f"Courbe : taux calculé chaque fin de mois sur le registre ({label_instr}), sans renouvellement "
                "supposé — une CTG sans échéance connue dure 4 ans (l.3144), d'où la chute à l'échéance si le "
                "renouvellement n'est pas saisi. Points : taux publiés, objectifs (35 % et 55 % CPOG 35, 80 % "
-               "national 2022, couverture complète fin 2023, recommandation n° 21) et projections (85,7 % 35, "
-               "100 % Orne) cités par le rapport IGAS 2020-098R (ligne au survol).")
+               "national 2022) et projections (85,7 % 35, 100 % Orne) cités par le rapport IGAS 2020-098R (ligne "
+               "au survol). La recommandation n° 21 du rapport (l.1923 : couverture complète du *territoire* par "
+               "les CTG **et** chartes MSA fin 2023) est une recommandation, pas un objectif fixé : elle n'est "
+               "tracée que si la courbe compte les chartes MSA.")
     figure_downloads(fig, ExportMeta(f"Trajectoire de couverture — {territoire.departement_nom}", territoire.label,
                                      (sources_used, basis.quoted["source_nom"].iloc[0])), "ctg-curve")
     st.subheader("Taux publié et taux calculé")

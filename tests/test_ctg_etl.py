@@ -245,3 +245,22 @@ def test_quoted_targets_are_loaded_as_quoted_from_report(small_db):
     nature = small_db.scalar("SELECT nature FROM sources WHERE source = 'ctg-chiffres-igas'")
     assert nature == "quoted-from-report"
     assert small_db.scalar("SELECT count(*) FROM conventions_territoriales WHERE source_line IS NULL") == 0
+
+
+def test_recommendation_21_is_a_recommendation_about_ctg_and_msa_chartes(small_db):
+    """l.1923: « objectif de couverture complète du territoire par les CTG et chartes MSA à fin 2023 »
+    is the report's Recommandation n° 21, not an objective: its own nature, and drawn only on a curve
+    that counts MSA chartes."""
+    from ui import ctg as view
+    quoted = q.chiffres_cites(small_db)
+    rec = quoted.loc[quoted["source_line"] == 1923]
+    assert list(rec["nature"]) == ["recommandation"]
+    assert (quoted.loc[quoted["nature"] == "objectif", "source_line"] != 1923).all()
+
+    def names(fig):
+        return {t.name for t in fig.data}
+    shown = quoted.loc[quoted["serie"] == "taux_couverture"]
+    curve = pd.DataFrame({"date": pd.to_datetime(["2020-12-31"]), "taux": [0.5]})
+    fig = view.curve_figure(curve, shown, dt.date(2020, 12, 31), "Ille-et-Vilaine", "CTG, chartes MSA")
+    assert "Recommandation du rapport (CTG et chartes MSA)" in names(fig)
+    assert all("1923" not in str(t.hovertext) for t in fig.data if t.name == "Objectif")
