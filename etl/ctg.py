@@ -9,7 +9,8 @@ for that département (a build warning says so).
 Embedded default (`data/ctg/registre_rapport.csv`, same template plus the keys of
 `data/facts/ctg.csv`): every convention the report names, with its date, source line and perimeter
 resolved by name to the reference's SIREN / INSEE codes; the facts rows not retained are listed with
-their reason in `data/ctg/lignes_non_retenues.csv`.
+their reason in `data/ctg/lignes_non_retenues.csv` (which also lists the priority targets of the report
+left out of `territoires_prioritaires.csv`, with why).
 """
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ with tab_cpom:
     rate = c2.number_input("Tarif horaire financé (prix de référence, €)", 5.0, 60.0, 20.0, 0.1, format="%.2f",
                            key="cpom_tarif", bind="query-params")
     cost_price = c3.number_input("Prix de revient horaire du SAAD (€)", 5.0, 80.0, 21.40, 0.1, format="%.2f",
-                                 key="cpom_prix", bind="query-params", help="Repère UNCCAS-MISAP 2014 : 16,30 € à 21,76 € (l. 216-220).")
+                                 key="cpom_prix", bind="query-params", help="Repère UNCCAS-MISAP 2014 : 16,30 € à 21,76 € (l. 218-220).")
     c1, c2, c3 = st.columns(3)
     coverage = c1.slider("Part du différentiel couverte par le département", 0, 100, 100, 5, format="%d %%",
                          key="cpom_couverture", bind="query-params", help=cite("differentiel")) / 100
@@ -365,7 +365,7 @@ with tab_saad:
             st.plotly_chart(fig, width="stretch", key="saad_prix")
             ad.chart_exports(fig, "saad_prix", "SAAD : prix de revient horaire et tarif financé")
             st.caption("Bande grise : prix de revient 2014 des SAAD équilibrés étudiés par l'UNCCAS-MISAP, "
-                       "16,30 € à 21,76 € (l. 216-220). " + ad.source_caption(labels, saad_sources))
+                       "16,30 € à 21,76 € (l. 218-220). " + ad.source_caption(labels, saad_sources))
             gap_table = exercice.ecarts
             st.dataframe(gap_table, hide_index=True, width="stretch", column_config={
                 "territoire": "Territoire", "services": "Services",

@@ -6,7 +6,7 @@ from export.meta import ExportMeta
 from methods import cfppa as method
 from ui import cfppa as ui, data, state
 from ui.export import XLSX, figure_downloads, table_downloads
-from ui.format import nombre, pourcentage
+from ui.format import SECRET_LEGEND, nombre, pourcentage, with_secret_marks
 
 territoire = state.territory()
 version = data.version()
@@ -193,13 +193,14 @@ with tabs[4]:
     m_theme = meta(f"Actions de prévention {annee} par thème", count_columns=("participants",))
     figure_downloads(fig_theme, m_theme, "cfppa_themes_fig")
     table_downloads(themes.export, m_theme, "cfppa_themes_tab")
-    liste = ui.liste_affichee(version, dep, annee, territoire.epci)
+    listed = ui.actions_liste(version, dep, annee, territoire.epci)
+    liste = with_secret_marks(listed.drop(columns=["secret"]), ["participants"], rows=listed["secret"])
     st.dataframe(liste, hide_index=True, width="stretch", column_config={
         "action_id": "Action", "annee": st.column_config.NumberColumn("Année", format="%d"), "axe": "Axe",
         "theme": "Thème", "porteur": "Porteur", "intitule": "Intitulé", "participants": "Participants",
         "communes": "Communes", "financeurs": "Financeurs",
         "montant_finance": st.column_config.NumberColumn("Financé (€)", format="%.2f"), "source": "Source"})
-    st.caption(ui.secret_note() + f" Source : {' ; '.join(source_lines)}.")
+    st.caption(ui.secret_note() + f" {SECRET_LEGEND} Source : {' ; '.join(source_lines)}.")
     table_downloads(liste, meta(f"Actions de prévention {annee}", count_columns=("participants",)),
                     "cfppa_liste_tab")
 

@@ -7,7 +7,7 @@ from methods import fragilite as method
 from ui import data, state
 from ui import fragilite as view
 from ui.export import figure_downloads, table_downloads
-from ui.format import nombre
+from ui.format import SECRET_LEGEND, nombre, with_secret_marks
 
 territoire = state.territory()
 version = data.version()
@@ -169,8 +169,12 @@ ranked = view.classement(*common, only_priority, choice, epci_names.get(choice, 
 export, n_secret, table_unit, table_label = ranked.export, ranked.n_secret, ranked.unit, ranked.label
 st.subheader(f"Classement — {table_label} ({nombre(len(export))} {table_unit}"
              + (f", {nombre(n_secret)} sous secret non listés" if n_secret else "") + ")")
-st.dataframe(export, hide_index=True, width="stretch", height=420, column_config={
-    c: st.column_config.NumberColumn(c + (" (%)" if c.startswith("Part") else ""), format="localized")
+masked_columns = [c for c in export.columns if c.startswith("Part") or c == "60 ans et +"]
+shown_table = with_secret_marks(export, [c for c in masked_columns if c != "60 ans et +"], decimals=1)
+shown_table = with_secret_marks(shown_table, ["60 ans et +"])
+st.dataframe(shown_table, hide_index=True, width="stretch", height=420, column_config={
+    c: (c + " (%)" if c.startswith("Part") else c) if c in masked_columns
+    else st.column_config.NumberColumn(c, format="localized")
     for c in export.columns if c not in ("Code", "Nom", "EPCI", "Rang")})
 meta = ExportMeta(
     title=f"Fragilité des retraités ({table_unit})", territory=table_label,
@@ -180,7 +184,7 @@ meta = ExportMeta(
              ("Natures d'EPCI", ", ".join(natures)), ("Seulement prioritaires", "oui" if only_priority else "non")),
     simulated=bool(len(simulated)), count_columns=("Retraités",))
 table_downloads(export, meta, "frag-table")
-st.caption(f"Parts en % des retraités ; cellules de 1 à 10 personnes masquées. Sources : {source_names}.")
+st.caption(f"Parts en % des retraités. {SECRET_LEGEND} Sources : {source_names}.")
 
 # -- method note ---------------------------------------------------------------------------------------
 with st.expander("Note de méthode", expanded=False):

@@ -172,6 +172,9 @@ def test_every_facts_row_is_a_convention_or_listed_as_not_retained():
     mapped = {(name, r["facts_source_line"]) for r in _csv(ctg.REGISTRE_RAPPORT)
               for name in r["facts_territory_name"].split("|")}
     excluded = {(r["facts_territory_name"], r["facts_source_line"]) for r in _csv(ctg.LIGNES_NON_RETENUES)}
+    # the file also lists priority targets of the report left out of territoires_prioritaires.csv
+    target_lines = {r["source_line"] for r in _csv(ctg.DATA_DIR / "territoires_prioritaires.csv")}
+    excluded = {(n, line) for n, line in excluded if (n, line) in facts or line not in target_lines}
     assert facts == mapped | excluded
     assert not mapped & excluded
 
@@ -264,3 +267,14 @@ def test_recommendation_21_is_a_recommendation_about_ctg_and_msa_chartes(small_d
     fig = view.curve_figure(curve, shown, dt.date(2020, 12, 31), "Ille-et-Vilaine", "CTG, chartes MSA")
     assert "Recommandation du rapport (CTG et chartes MSA)" in names(fig)
     assert all("1923" not in str(t.hovertext) for t in fig.data if t.name == "Objectif")
+
+
+def test_every_target_named_on_line_3490_is_retained_or_listed_as_not_retained():
+    """l.3490 names three CFPPA targets (Vallons de Vilaine, Nord Fougères, l'EPCI de Dol): each is in
+    territoires_prioritaires.csv or in lignes_non_retenues.csv with its reason — none dropped silently."""
+    retained = pd.read_csv(ROOT / "data" / "ctg" / "territoires_prioritaires.csv", sep=";", dtype=str)
+    dropped = pd.read_csv(ROOT / "data" / "ctg" / "lignes_non_retenues.csv", sep=";", dtype=str)
+    names = set(retained.loc[retained["source_line"] == "3490", "nom_dans_rapport"]) | set(
+        dropped.loc[dropped["facts_source_line"] == "3490", "facts_territory_name"])
+    assert {"Vallons de Vilaine", "Nord Fougères", "l'EPCI de Dol"} <= names
+    assert dropped["raison"].str.len().gt(20).all()

@@ -435,7 +435,7 @@ def saad_exercice(db_version: str, departement: str, siren_epci: str | None, per
     layout(fig_recettes, 140 + 26 * recettes["territoire"].nunique())
 
     reperes = saad_reperes(db_version)
-    band = reperes[reperes["source_line"] == 216].iloc[0]
+    band = reperes[reperes["source_line"] == 218].iloc[0]
     priced = prix.dropna(subset=["prix_de_revient", "taux_finance"], how="all")
     fig_prix = None
     if not priced.empty:
