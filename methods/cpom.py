@@ -62,9 +62,10 @@ RULES: dict[str, Rule] = {r.key: r for r in [
     Rule("calendrier_dialogue", "Dialogue de gestion au plus tard au 1er trimestre N+1", DOC_002, "§ 6.4", 291,
          "Le dialogue de gestion est réalisé a minima annuellement et au plus tard dès le début du premier "
          "trimestre de l'exercice budgétaire suivant celui auquel il se rapporte."),
-    Rule("composantes", "Trois composantes du forfait global", DOC_002, "§ 6.1", 245,
-         "forfait négocié APA/PCH (l. 247) ; compensations financières spécifiques des missions d'intérêt "
-         "général et de prévention (l. 249) ; gestion déléguée des aides techniques et aides au logement (l. 251)"),
+    Rule("composantes", "Trois composantes du forfait global : forfait négocié APA/PCH (l. 247), CFS des missions "
+         "d'intérêt général et de prévention (l. 249), gestion déléguée des aides techniques (l. 251)",
+         DOC_002, "§ 6.1", 245,
+         "Le forfait global négocié d'un SAAD peut être composé de trois sources de financement"),
     Rule("cfs", "Compensations financières spécifiques (CFS)", DOC_002, "§ 6.3", 275,
          "Les missions d'intérêt général et de prévention du SAAD qui représentent des obligations de services "
          "publics au regard de la législation communautaire sont financées par le biais de compensations "
@@ -80,17 +81,18 @@ RULES: dict[str, Rule] = {r.key: r for r in [
          "rembourser ces heures au conseil départemental."),
     Rule("avenant", "Écarts traités par avenant au CPOM", DOC_002, "§ 6.4", 311,
          "la conclusion d'un avenant modifiant les objectifs et les moyens prévus initialement au CPOM."),
-    Rule("non_presence", "Temps de non-présence directe : fourchette en % de 1 607 h", DOC_002, "§ 6.2", 267,
+    Rule("non_presence", "Temps de non-présence directe : fourchette en % de 1 607 h (voir aussi § 4.2, l. 171)",
+         DOC_002, "§ 6.2", 267,
          "Ces temps sont compris dans une fourchette de...... % et...... % des 1 607 heures de la durée légale "
-         "de travail (voir aussi § 4.2, l. 171 : « entre x % et y % de 1 607 heures rémunérées »)"),
+         "de travail"),
     Rule("frais_structure", "Dépenses de structure : fourchette en % des dépenses brutes", DOC_002, "§ 6.2", 269,
          "le total des dépenses de structures (G1 + G3 + dépenses de personnels autres qu'aides à domicile, "
          "auxiliaires de vies sociale et aides médico-psychologique) est compris entre...... % et...... % des "
          "dépenses brutes totales du SAAD."),
-    Rule("forfait_usager", "Forfait utilisateur : le plan d'aide signé, quelles que soient les heures réalisées",
+    Rule("forfait_usager", "Forfait utilisateur : le plan d'aide signé, quelles que soient les heures réalisées (l. 35-37)",
          DOC_001, "« Le CPOM, comment ça marche ? »", 35,
          "Etabli sur la base du plan d'aide signé par les 3 parties — Quel que soit le nombre d'heure réalisées "
-         "— L'utilisateur ne paye que le ticket modérateur (l. 35-37)"),
+         "— L'utilisateur ne paye que le ticket modérateur"),
     Rule("participation_forfaitisee", "Participation de l'usager forfaitisée", DOC_002, "§ 1.1", 41,
          "La participation financière de l'usager est forfaitisée. [...] ne varient plus en fonction des "
          "différents prix de revient horaires des différents services."),

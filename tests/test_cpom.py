@@ -240,10 +240,21 @@ def test_year_under_the_band_recovers_hours_beyond_the_bound():
     assert s["total_verse_cpom"] == 240_000 - 12_000
 
 
-def test_every_rule_cites_a_line_of_its_source():
+def _rule_lines(rule):
     from pathlib import Path
     seeds = Path(__file__).resolve().parent.parent / "data" / "aide_domicile" / "sources"
+    return (seeds / rule.document).read_text(encoding="utf-8").splitlines()
+
+
+def test_every_rule_quote_starts_on_the_line_it_cites():
+    from tests.citations import quote_on_line
+    wrong = [(r.key, r.line) for r in cpom.RULES.values() if not quote_on_line(_rule_lines(r), r.line, r.quote)]
+    assert wrong == []
+
+
+def test_the_citation_check_fails_on_shifted_lines():
+    from tests.citations import quote_on_line
     for rule in cpom.RULES.values():
-        lines = (seeds / rule.document).read_text(encoding="utf-8").splitlines()
-        words = [w for w in rule.quote.replace("…", " ").split() if len(w) > 6][:2]
-        assert any(w in lines[rule.line - 1] for w in words), (rule.key, words)
+        lines = _rule_lines(rule)
+        for shift in (-3, -2, -1, 1, 2, 3):
+            assert not quote_on_line(lines, rule.line + shift, rule.quote), (rule.key, shift)
