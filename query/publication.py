@@ -29,6 +29,7 @@ read of the package declares itself.
 from __future__ import annotations
 
 import functools
+import inspect
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -136,12 +137,35 @@ def people(count: str, *, values: tuple[str, ...] | list[str] = (), subcounts: d
                   masked_inside, where, dict(sweep or {}))
 
     def decorate(read):
+        signature = inspect.signature(read)
+
         @functools.wraps(read)
         def published(*args, **kwargs):
+            if spec.sweep:
+                _check_swept(spec, signature.bind(*args, **kwargs))
             return spec.apply(read(*args, **kwargs))
         published.__secrecy__ = spec
         return published
     return decorate
+
+
+def allowed_values(spec: People, parameter: str, db) -> list:
+    """The values a swept parameter may take (a tuple, or a function of the database)."""
+    values = spec.sweep[parameter]
+    return list(values(db) if callable(values) else values)
+
+
+def _check_swept(spec: People, bound: inspect.BoundArguments) -> None:
+    """A parameter that moves a boundary over people takes only its declared values: any other
+    (« all years » next to each year…) would publish a table linked to the allowed ones."""
+    bound.apply_defaults()
+    db = next(iter(bound.arguments.values()))
+    for parameter in spec.sweep:
+        value = bound.arguments.get(parameter)
+        value = tuple(int(v) for v in value) if isinstance(value, (list, tuple)) else value
+        if value not in allowed_values(spec, parameter, db):
+            raise SecrecyBreach(f"{parameter} = {value!r} : valeur non publiable (tableaux liés) ; "
+                                f"valeurs permises : {allowed_values(spec, parameter, db)[:12]}")
 
 
 def no_people(reason: str):

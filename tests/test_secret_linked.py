@@ -26,7 +26,7 @@ import query
 from methods import fragilite as method
 from methods.secret import SECRET_THRESHOLD
 from query import fragilite as q
-from query.publication import People
+from query.publication import People, SecrecyBreach, allowed_values
 
 DEPARTEMENT = "35"
 
@@ -64,13 +64,11 @@ def test_every_parameter_of_a_people_read_is_swept_or_selects_a_territory():
             if param not in NOT_BOUNDARIES and param not in spec.sweep \
                     and f"{name}({param})" not in NOT_PEOPLE:
                 unswept.append(f"{name}({param})")
-    # Known, not yet protected (docs/secret.md): participants by year of the CFPPA reads (a year vs
-    # all years) and the home-help series by month vs quarter (a unit change).
+    # Known, not yet protected (docs/secret.md): the home-help series by month vs quarter (a unit change).
     assert sorted(unswept) == sorted(KNOWN_UNSWEPT), unswept
 
 
-KNOWN_UNSWEPT = ["cfppa.actions_totaux(annee)", "cfppa.actions_par(annee)", "cfppa.actions_liste(annee)",
-                 "cfppa.carte_actions(annee)", "aide_domicile.saad_serie(periodicite)"]
+KNOWN_UNSWEPT = ["aide_domicile.saad_serie(periodicite)"]
 
 
 def _read(db, level, edges=method.DEFAULT_AGE_EDGES, threshold=method.DEFAULT_SCORE_THRESHOLD):
@@ -115,10 +113,10 @@ def _epci_residuals(communes: dict, epci: dict, column: str, db) -> int:
     return found
 
 
-def _sweep(db, parameter):
-    spec = q.assessed.__secrecy__
-    assert parameter in spec.sweep, f"assessed ne déclare pas le balayage de {parameter}"
-    return spec.sweep[parameter]
+def _sweep(db, parameter, read=q.assessed):
+    spec = read.__secrecy__
+    assert parameter in spec.sweep, f"{read.__name__} ne déclare pas le balayage de {parameter}"
+    return allowed_values(spec, parameter, db)
 
 
 def test_no_cell_of_1_to_10_people_recoverable_by_moving_the_score_threshold(small_db):
@@ -159,3 +157,25 @@ def test_the_attack_finds_the_cells_a_naive_publication_would_leak(small_db):
     """The attack is not blind: on the raw counts (no linked rule) it finds small cells."""
     raw = {t: q._communes(small_db, 2023, threshold=t).set_index("code_insee") for t in range(5, 9)}
     assert _pairwise_small(_values(raw, "n_fragiles")) > 0
+
+
+def test_participants_are_published_one_year_at_a_time(small_db):
+    """« All years » next to each year would give a masked year by subtraction: the CFPPA reads take
+    one year of `annees_publiables` only, and each year's table passes the ordinary rule."""
+    from query import cfppa
+    years = _sweep(small_db, "annee", cfppa.actions_totaux)
+    assert years and None not in years
+    for read in (cfppa.actions_totaux, cfppa.actions_liste):
+        with pytest.raises(SecrecyBreach, match="non publiable"):
+            read(small_db, DEPARTEMENT, None)
+    with pytest.raises(SecrecyBreach, match="non publiable"):
+        cfppa.carte_actions(small_db, DEPARTEMENT, None, "communes")
+    with pytest.raises(SecrecyBreach, match="non publiable"):
+        cfppa.actions_par(small_db, DEPARTEMENT, 1999, "theme")
+    for year in years:
+        cfppa.carte_actions(small_db, DEPARTEMENT, year, "communes")  # checked by the layer
+
+
+def test_the_score_threshold_outside_its_allowed_values_is_refused(small_db):
+    with pytest.raises(SecrecyBreach, match="non publiable"):
+        q.assessed(small_db, "communes", 2023, method.DEFAULT_AGE_EDGES, 12, "departement", DEPARTEMENT)
