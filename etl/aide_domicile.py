@@ -651,7 +651,9 @@ def _simulate_saad(ctx: BuildContext, cat: pd.DataFrame) -> int:
     g56 = benef - g12 - g34 - gin
     etp = hours / (800 + 320 * u["prod"])                          # 840 h/ETP, max 1 120 (l. 206)
     staff = np.ceil(etp / 0.85)                                    # part-time over 28 h (l. 196)
-    cost_price = np.round(16.30 + 5.46 * u["pr"], 2)              # 16,30-21,76 € (l. 218-220)
+    # ASSUMPTION (simulation): 22-28 €/h, the order of magnitude of a home-help hour in 2024 (above the
+    # national floor tariff of APA/PCH home help, 22 €/h since 2022) — not the 2014 UNCCAS band (l. 218).
+    cost_price = np.round(22.0 + 6.0 * u["pr"], 2)
     rate = np.round(cost_price - (-1 + 5 * u["gap"]), 2)          # gap up to ~4 €/h (l. 96)
     charges = np.round(cost_price * hours, 0)
     p17 = 5 + 10 * u["p17"]

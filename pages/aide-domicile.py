@@ -364,8 +364,11 @@ with tab_saad:
             fig = exercice.fig_prix
             st.plotly_chart(fig, width="stretch", key="saad_prix")
             ad.chart_exports(fig, "saad_prix", "SAAD : prix de revient horaire et tarif financé")
-            st.caption("Bande grise : prix de revient 2014 des SAAD équilibrés étudiés par l'UNCCAS-MISAP, "
-                       "16,30 € à 21,76 € (l. 218-220). " + ad.source_caption(labels, saad_sources))
+            simulated_saad = bool((services.get("nature") == "simulated").any())
+            st.caption(("Services simulés : le repère UNCCAS-MISAP (prix de revient 2014 de 16,30 € à 21,76 €, "
+                        "l. 218-220) n'est pas tracé à côté de valeurs inventées. " if simulated_saad else
+                        "Bande grise : prix de revient 2014 des SAAD équilibrés étudiés par l'UNCCAS-MISAP, "
+                        "16,30 € à 21,76 € (l. 218-220). ") + ad.source_caption(labels, saad_sources))
             gap_table = exercice.ecarts
             st.dataframe(gap_table, hide_index=True, width="stretch", column_config={
                 "territoire": "Territoire", "services": "Services",

@@ -228,7 +228,7 @@ def test_liffre_cormier_conflict_is_kept_and_its_variant_explains_the_2019_rate(
     assert gaps.loc["2019", "taux_calcule"] * 100 == pytest.approx(11.73, abs=0.01)
     assert gaps.loc["2019", "taux_calcule_variante"] * 100 == pytest.approx(14.20, abs=0.1)
     assert "Liffré-Cormier" in gaps.loc["2019", "explication"]
-    assert gaps.loc["fin 2020", "explication"].startswith("Concordant")
+    assert gaps.loc["fin 2020", "explication"].startswith("Écart de")
 
 
 def test_orne_gap_of_unnamed_ctg_is_explained_never_filled(small_db):

@@ -444,8 +444,10 @@ def saad_exercice(db_version: str, departement: str, siren_epci: str | None, per
                                                         "taux_finance": "Taux financé"})
         fig_prix = px.bar(long, y="nom", x="euros", color="mesure", barmode="group", orientation="h",
                           color_discrete_sequence=OKABE_ITO, labels={"nom": "", "euros": "€ / heure", "mesure": ""})
-        fig_prix.add_vrect(x0=band["valeur_min"], x1=band["valeur_max"], fillcolor="#999999", opacity=0.2,
-                           line_width=0, annotation_text="prix de revient UNCCAS 2014", annotation_position="top left")
+        if not (services.get("nature") == "simulated").any():  # a quoted band never frames simulated prices
+            fig_prix.add_vrect(x0=band["valeur_min"], x1=band["valeur_max"], fillcolor="#999999", opacity=0.2,
+                               line_width=0, annotation_text="prix de revient UNCCAS 2014",
+                               annotation_position="top left")
         fig_prix.update_yaxes(autorange="reversed")
         layout(fig_prix, 160 + 34 * len(priced))
     wide = saad.service_table(saad_valeurs(db_version, departement, siren_epci, periode))
