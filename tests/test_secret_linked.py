@@ -179,3 +179,21 @@ def test_participants_are_published_one_year_at_a_time(small_db):
 def test_the_score_threshold_outside_its_allowed_values_is_refused(small_db):
     with pytest.raises(SecrecyBreach, match="non publiable"):
         q.assessed(small_db, "communes", 2023, method.DEFAULT_AGE_EDGES, 12, "departement", DEPARTEMENT)
+
+
+def test_the_served_fragility_page_leaks_no_cell_when_the_threshold_slider_moves(small_db_path, monkeypatch):
+    """The same attack on what the page shows: for every slider value, the ranked table's share
+    « score ≥ T » times the retirees gives n_fragiles exactly for communes under 1 000 retirees (the
+    share is printed to 0,1 %); two thresholds must never isolate 1 to 10 people."""
+    from tests.conftest import run_page
+    counts = {}
+    for t in _sweep(None, "threshold"):
+        app = run_page(small_db_path, monkeypatch, "pages/fragilite.py",
+                       {"dep": "35", "frag_level": "communes", "frag_seuil": str(t)})
+        table = app.dataframe[0].value.set_index("Code")
+        share = pd.to_numeric(table[f"Part score ≥ {t}"].astype(str).str.replace(",", ".")
+                              .str.replace("\u202f", ""), errors="coerce")
+        n = pd.to_numeric(table["Retraités"], errors="coerce")
+        counts[t] = (share / 100 * n).round().where(n < 1000)
+    found = _pairwise_small(pd.DataFrame(counts))
+    assert found == 0, f"{found} différences de 1 à 10 personnes lisibles sur la page"
