@@ -278,7 +278,8 @@ with tab_cpom:
     with col_chart:
         fig = vue.fig
         st.plotly_chart(fig, width="stretch", key="cpom_participation")
-        ad.chart_exports(fig, "cpom_participation", "Participation de l'usager selon l'option (7.1 à 7.3)")
+        ad.chart_exports(fig, "cpom_participation", "Participation de l'usager selon l'option (7.1 à 7.3) — "
+                         + cpom.APA_RULES[apa_rule])
     with col_table:
         st.dataframe(vue.affiche, hide_index=True,
                      width="stretch", column_config={
