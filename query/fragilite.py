@@ -54,6 +54,12 @@ def action_years(db: Database) -> list[int]:
                                   "ORDER BY 1")]
 
 
+@no_people("années d'actions comptées par défaut")
+def default_action_years(db: Database, millesime: int) -> tuple[int, int] | None:
+    """The action window counted by default for a millésime (`methods.fragilite.default_action_window`)."""
+    return method.default_action_window(action_years(db), millesime)
+
+
 def _scores_cte(db: Database, millesime: int, edges, threshold: int) -> tuple[str, list]:
     """`scores(code_insee, n_retraites, n_reversion, n_exo_csg, score_moyen, n_fragiles, n_60_plus,
     source_60_plus, source)` for the millésime, with the requested age edges and threshold."""
