@@ -2,10 +2,10 @@ import pandas as pd
 import streamlit as st
 
 from etl.aide_domicile import TEMPLATES
-from methods import cpom, paniers
+from methods import cpom, paniers, saad
 from ui import aide_domicile as ad
 from ui import data, state
-from ui.format import nombre, pourcentage
+from ui.format import SECRET_LEGEND, SECRET_MARK, nombre, pourcentage
 
 # Figures, method results and tables come built once per (territory, filters) and shared by every
 # session (ui.aide_domicile): this page reads them and never mutates them.
@@ -401,9 +401,15 @@ with tab_saad:
 
         st.markdown("**Tableau de bord par service** (30 indicateurs clés)")
         wide = exercice.valeurs
-        st.dataframe(wide, hide_index=True, width="stretch")
+        masked = saad.service_secret_cells(ad.saad_valeurs(version, territoire.departement, territoire.epci, periode))
+        shown = wide.astype(object).copy()
+        if len(masked) == len(wide):
+            for column in wide.columns[3:]:
+                if column in masked:
+                    shown[column] = wide[column].astype(object).where(~masked[column].to_numpy(), SECRET_MARK)
+        st.dataframe(shown, hide_index=True, width="stretch")
         st.caption("Effectifs de personnes (bénéficiaires, GIR, dossiers en attente, intervenants) de moins de 11 "
-                   "masqués, et la plus petite classe GIR voisine (secret secondaire). "
+                   "masqués, et la plus petite classe GIR voisine (secret secondaire). " + SECRET_LEGEND + " "
                    + ad.source_caption(labels, saad_sources, f"Exercice {periode}."))
         ad.export_buttons(wide, f"saad_tableau_de_bord_{periode}", "exp_saad_wide")
 
