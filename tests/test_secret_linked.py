@@ -64,11 +64,7 @@ def test_every_parameter_of_a_people_read_is_swept_or_selects_a_territory():
             if param not in NOT_BOUNDARIES and param not in spec.sweep \
                     and f"{name}({param})" not in NOT_PEOPLE:
                 unswept.append(f"{name}({param})")
-    # Known, not yet protected (docs/secret.md): the home-help series by month vs quarter (a unit change).
-    assert sorted(unswept) == sorted(KNOWN_UNSWEPT), unswept
-
-
-KNOWN_UNSWEPT = ["aide_domicile.saad_serie(periodicite)"]
+    assert unswept == []
 
 
 def _read(db, level, edges=method.DEFAULT_AGE_EDGES, threshold=method.DEFAULT_SCORE_THRESHOLD):
@@ -197,3 +193,10 @@ def test_the_served_fragility_page_leaks_no_cell_when_the_threshold_slider_moves
         counts[t] = (share / 100 * n).round().where(n < 1000)
     found = _pairwise_small(pd.DataFrame(counts))
     assert found == 0, f"{found} différences de 1 à 10 personnes lisibles sur la page"
+
+
+def test_the_home_help_series_is_published_monthly_only(small_db):
+    from query import aide_domicile as ad
+    ad.saad_serie(small_db, DEPARTEMENT, None, 5)
+    with pytest.raises(SecrecyBreach, match="non publiable"):
+        ad.saad_serie(small_db, DEPARTEMENT, None, 5, "T")
