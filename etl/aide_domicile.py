@@ -213,8 +213,8 @@ SAAD_REPERES = [
     ("Absentéisme", 16, 3, 5, "%", 198),
     ("ETP de gestion pour 40 000 heures", 13, 2.5, 2.5, "ETP", 200),
     ("Heures d'intervention par ETP (proche de 840, max 1 120)", None, 840, 1120, "heures/ETP", 206),
-    ("Masse salariale / budget (min 70 %, max 95,6 %)", 28, 70, 95.6, "%", 208),
-    ("Prix de revient horaire 2014 (min 16,30 €, max 21,76 €)", 27, 16.30, 21.76, "€/h", 216),
+    ("Masse salariale / budget (min 70 %, max 95,6 %)", 28, 70, 95.6, "%", 210),
+    ("Prix de revient horaire 2014 (min 16,30 €, max 21,76 €)", 27, 16.30, 21.76, "€/h", 218),
     ("Déficit horaire d'une 12e structure à l'équilibre par subvention", 27, 4, 4, "€/h", 96),
     ("Effort de formation (moins de 1 % des heures)", 19, 0, 1, "% des heures", 672),
 ]
@@ -651,7 +651,9 @@ def _simulate_saad(ctx: BuildContext, cat: pd.DataFrame) -> int:
     g56 = benef - g12 - g34 - gin
     etp = hours / (800 + 320 * u["prod"])                          # 840 h/ETP, max 1 120 (l. 206)
     staff = np.ceil(etp / 0.85)                                    # part-time over 28 h (l. 196)
-    cost_price = np.round(16.30 + 5.46 * u["pr"], 2)              # 16,30-21,76 € (l. 216-220)
+    # ASSUMPTION (simulation): 22-28 €/h, the order of magnitude of a home-help hour in 2024 (above the
+    # national floor tariff of APA/PCH home help, 22 €/h since 2022) — not the 2014 UNCCAS band (l. 218).
+    cost_price = np.round(22.0 + 6.0 * u["pr"], 2)
     rate = np.round(cost_price - (-1 + 5 * u["gap"]), 2)          # gap up to ~4 €/h (l. 96)
     charges = np.round(cost_price * hours, 0)
     p17 = 5 + 10 * u["p17"]
@@ -681,7 +683,7 @@ def _simulate_saad(ctx: BuildContext, cat: pd.DataFrame) -> int:
         (26, "charges réalisées"): charges,
         (26, "budget prévisionnel"): np.round(charges * (0.97 + 0.06 * u["bud"]), 0),
         (27, "prix de revient"): cost_price, (27, "taux financé"): rate,
-        (28, "masse salariale"): np.round(charges * (0.80 + 0.156 * u["ms"]), 0),   # 70-95,6 % (l. 208)
+        (28, "masse salariale"): np.round(charges * (0.80 + 0.156 * u["ms"]), 0),   # 70-95,6 % (l. 210)
         (28, "budget total"): charges,
         (29, ""): np.round(charges * (0.05 + 0.2 * u["fr"]), 0),
         (30, ""): np.round(charges * (0.02 + 0.1 * u["bfr"]), 0),

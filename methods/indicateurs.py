@@ -39,6 +39,18 @@ REFERENCE_FRANCE_METRO = ("FRM", "france")
 #: pour 100 enfants (accueil individuel et collectif) »). The report calls it the national average,
 #: while giving 58/100 elsewhere (l.910, 2916): hence a parameter.
 SEUIL_COUVERTURE_PETITE_ENFANCE = 54.0
+#: The national coverage the report quotes in three places, which do not agree: 54 (l.2244, 4186,
+#: « ce qui correspond à la moyenne nationale »), 58 at end 2018 (l.910) and 59.6 for France
+#: métropolitaine (l.4885). Shown next to the threshold, never reconciled.
+COUVERTURES_NATIONALES_CITEES = ((54.0, "l.2244 et l.4186 (définition CNAF, « moyenne nationale »)"),
+                                 (58.0, "l.910 (moyenne nationale fin 2018)"),
+                                 (59.6, "l.4885 (France métropolitaine)"))
+#: ASSUMPTION — how the three criteria are aggregated. The report says « l'agrégation des trois
+#: critères permet d'identifier des territoires prioritaires » (l.2251, 4192) right after noting that
+#: every Ille-et-Vilaine EPCI is above 54 places (l.2251): requiring all three could never select one
+#: there, so the criteria are not required together; the mode is not specified. Default: at least
+#: two criteria of three (a parameter, 1 to 3, shown on the page).
+CRITERES_MINIMUM_DEFAUT = 2
 
 #: How a value is computed from its numerator and denominator; `non_agregeable` values (medians,
 #: poverty rates) come only from the publisher's own level and are never derived from communes.
@@ -162,6 +174,7 @@ class PrioritePetiteEnfance:
     revenu_moyen: float | None
     revenu_moyen_national: float | None
     seuil: float
+    criteres_minimum: int = CRITERES_MINIMUM_DEFAUT
 
     @property
     def criteres(self) -> dict[str, bool | None]:
@@ -175,23 +188,33 @@ class PrioritePetiteEnfance:
         }
 
     @property
+    def n_criteres(self) -> int:
+        return sum(v is True for v in self.criteres.values())
+
+    @property
     def prioritaire(self) -> bool | None:
-        """Priority when all three criteria hold (rapport l.2251 / 4192 « l'agrégation des trois
-        critères »); False as soon as one fails; None while one is unknown and none fails."""
+        """Priority when at least `criteres_minimum` of the three criteria hold (the report's
+        « agrégation des trois critères », l.2251 / 4192, mode unspecified); None while the unknown
+        criteria could still decide it either way."""
         values = list(self.criteres.values())
-        if any(v is False for v in values):
+        met, unknown = sum(v is True for v in values), sum(v is None for v in values)
+        if met >= self.criteres_minimum:
+            return True
+        if met + unknown < self.criteres_minimum:
             return False
-        if any(v is None for v in values):
-            return None
-        return True
+        return None
 
 
 def compute_priorite_petite_enfance(couverture, potentiel_financier, potentiel_financier_national,
                                     revenu_moyen, revenu_moyen_national,
-                                    seuil: float = SEUIL_COUVERTURE_PETITE_ENFANCE
+                                    seuil: float = SEUIL_COUVERTURE_PETITE_ENFANCE,
+                                    criteres_minimum: int = CRITERES_MINIMUM_DEFAUT
                                     ) -> PrioritePetiteEnfance:
-    """CNAF « territoire prioritaire petite enfance » (rapport l.2244-2251, 4186-4192): coverage below
-    `seuil` places per 100 children, financial potential per inhabitant below the national one, and
-    average declared net income per tax household below the national one."""
+    """CNAF « territoire prioritaire petite enfance » (rapport l.2244-2251, 4186-4192): three criteria
+    — coverage below `seuil` places per 100 children, financial potential per inhabitant below the
+    national one, average income per tax household below the national one — aggregated as « at least
+    `criteres_minimum` of them » (`CRITERES_MINIMUM_DEFAUT`, an assumption)."""
+    if criteres_minimum not in (1, 2, 3):
+        raise ValueError("nombre de critères requis : 1, 2 ou 3")
     return PrioritePetiteEnfance(couverture, potentiel_financier, potentiel_financier_national,
-                                 revenu_moyen, revenu_moyen_national, seuil)
+                                 revenu_moyen, revenu_moyen_national, seuil, criteres_minimum)

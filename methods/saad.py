@@ -88,6 +88,14 @@ def service_table(values: pd.DataFrame) -> pd.DataFrame:
     return names.join(wide, how="inner").reset_index().sort_values("nom", kind="stable", ignore_index=True)
 
 
+def service_secret_cells(values: pd.DataFrame) -> pd.DataFrame:
+    """The cells of `service_table(values)` masked by secrecy (True), same rows and columns."""
+    if values.empty or "secret" not in values:
+        return pd.DataFrame()
+    flags = service_table(values.assign(valeur=values["secret"].astype(float)))
+    return flags.set_index(["service_id", "nom", "epci"]).eq(1.0).reset_index()
+
+
 def mask_series(serie: pd.DataFrame, counts_people: bool) -> pd.DataFrame:
     """A monthly series of a people count (beneficiaries): months whose total is under the threshold
     lose both their sum and their mean per service."""

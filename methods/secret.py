@@ -95,3 +95,45 @@ def small_cells(frame: pd.DataFrame, columns: list[str] | tuple[str, ...],
         if n:
             found[column] = n
     return found
+
+
+# -- linked tables: the same count published under several values of a parameter -----------------
+
+def _safe_difference(d, threshold: int = SECRET_THRESHOLD):
+    d = abs(d)
+    return (d == 0) | (d >= threshold)
+
+
+def linked_chain(values: pd.DataFrame, default, threshold: int = SECRET_THRESHOLD) -> pd.DataFrame:
+    """Which values of a count a row may publish when the count is published for every column (a
+    parameter value, in order) and moves monotonically along them (people with a score ≥ T, T
+    increasing): the default column always, then, walking away from it on each side, a column only
+    when it differs by 0 or by at least `threshold` from the last published one. Any two published
+    values of a row then differ by 0 or ≥ `threshold` (a sum of same-signed steps that each do), so
+    no difference describes 1 to threshold − 1 people. Unknown values are not published."""
+    columns = list(values.columns)
+    start = columns.index(default)
+    ok = pd.DataFrame(False, index=values.index, columns=columns)
+    ok[default] = values[default].notna()
+    for side in (columns[start + 1:], columns[:start][::-1]):
+        last = values[default].astype(float)
+        for column in side:
+            v = values[column].astype(float)
+            keep = v.notna() & last.notna() & _safe_difference(v - last, threshold)
+            ok[column] = keep
+            last = last.where(~keep, v)
+    return ok
+
+
+def linked_groups(ok: pd.DataFrame, group: pd.Series) -> pd.DataFrame:
+    """Secondary protection of linked tables whose group total is published (communes of an EPCI):
+    a parameter value is published for a row only when it is for every row of its group, so the
+    total minus the published rows never isolates what masked rows hold between two values."""
+    return ok.groupby(group.reindex(ok.index).fillna("∅").to_numpy()).transform("all")
+
+
+def all_cells_safe(counts: pd.DataFrame, threshold: int = SECRET_THRESHOLD) -> pd.Series:
+    """Rows whose every cell (people of each age band…) is 0 or at least `threshold`: any union or
+    difference of those cells that a parameter can isolate then describes 0 or ≥ `threshold` people."""
+    c = counts.astype(float).fillna(0)
+    return ((c == 0) | (c >= threshold)).all(axis=1)

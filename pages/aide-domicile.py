@@ -2,10 +2,10 @@ import pandas as pd
 import streamlit as st
 
 from etl.aide_domicile import TEMPLATES
-from methods import cpom, paniers
+from methods import cpom, paniers, saad
 from ui import aide_domicile as ad
 from ui import data, state
-from ui.format import nombre, pourcentage
+from ui.format import SECRET_LEGEND, SECRET_MARK, nombre, pourcentage
 
 # Figures, method results and tables come built once per (territory, filters) and shared by every
 # session (ui.aide_domicile): this page reads them and never mutates them.
@@ -131,7 +131,7 @@ with tab_cpom:
     rate = c2.number_input("Tarif horaire financé (prix de référence, €)", 5.0, 60.0, 20.0, 0.1, format="%.2f",
                            key="cpom_tarif", bind="query-params")
     cost_price = c3.number_input("Prix de revient horaire du SAAD (€)", 5.0, 80.0, 21.40, 0.1, format="%.2f",
-                                 key="cpom_prix", bind="query-params", help="Repère UNCCAS-MISAP 2014 : 16,30 € à 21,76 € (l. 216-220).")
+                                 key="cpom_prix", bind="query-params", help="Repère UNCCAS-MISAP 2014 : 16,30 € à 21,76 € (l. 218-220).")
     c1, c2, c3 = st.columns(3)
     coverage = c1.slider("Part du différentiel couverte par le département", 0, 100, 100, 5, format="%d %%",
                          key="cpom_couverture", bind="query-params", help=cite("differentiel")) / 100
@@ -269,24 +269,37 @@ with tab_cpom:
                                        key="cpom_reference", bind="query-params",
                                        help="La source ne dit pas à quel montant s'applique le taux en 7.3 : base "
                                             "forfaitaire fixée dans le CPOM (§ 7, l. 321).")
-    vue = ad.participation(plan_hours, used_hours, rate, income, mtp, reference_amount, gir, include_gir4)
+    apa_rule = c4.radio("Règle de participation (art. R. 232-11 CASF)", list(cpom.APA_RULES), key="cpom_regle_apa",
+                        bind="query-params", format_func=lambda r: {"2016": "en vigueur (2016, modifiée 2019)",
+                                                                     "2012": "règle de l'expérimentation (2012)"}[r])
+    vue = ad.participation(plan_hours, used_hours, rate, income, mtp, reference_amount, gir, include_gir4, apa_rule)
     options = vue.options
     col_chart, col_table = st.columns([2, 3])
     with col_chart:
         fig = vue.fig
         st.plotly_chart(fig, width="stretch", key="cpom_participation")
-        ad.chart_exports(fig, "cpom_participation", "Participation de l'usager selon l'option (7.1 à 7.3)")
+        ad.chart_exports(fig, "cpom_participation", "Participation de l'usager selon l'option (7.1 à 7.3) — "
+                         + cpom.APA_RULES[apa_rule])
     with col_table:
         st.dataframe(vue.affiche, hide_index=True,
                      width="stretch", column_config={
                          "option": "Option", "regle": "Règle", "base": st.column_config.NumberColumn(
                              "Base (€/mois)", format="%.2f"),
                          "taux": st.column_config.NumberColumn("Taux", format="percent"),
-                         "participation": "Participation (€/mois)", "citation": "Source"})
-        st.caption(f"Taux de participation selon l'art. R. 232-11 du CASF (version 2012 à laquelle renvoie le "
-                   f"§ 7.1) : nul sous {nombre(cpom.APA_LOW_MTP, 2)} MTP de revenu, "
-                   f"{pourcentage(cpom.APA_MAX_SHARE, 0)} du plan au-delà de {nombre(cpom.APA_HIGH_MTP, 2)} MTP, "
-                   "linéaire entre les deux (formule non reproduite dans les sources). "
+                         "participation": "Participation (€/mois)", "regle_participation": "Règle appliquée",
+                         "citation": "Source"})
+        if apa_rule == "2016":
+            rule_text = (f"**{cpom.APA_RULES['2016']}** : nulle jusqu'à {nombre(cpom.APA_LOW_MTP, 3)} MTP de revenu ; "
+                         f"entre {nombre(cpom.APA_LOW_MTP, 3)} et {nombre(cpom.APA_HIGH_MTP, 2)} MTP, le plan est "
+                         f"découpé en fractions (jusqu'à {nombre(cpom.APA_FRACTION_1_MTP, 3)} MTP, jusqu'à "
+                         f"{nombre(cpom.APA_FRACTION_2_MTP, 3)} MTP, au-delà) aux taux réduits de 100 %, 40 % à 100 % "
+                         f"et 20 % à 100 % du taux de base selon le revenu ; {pourcentage(cpom.APA_MAX_SHARE, 0)} "
+                         f"au-delà de {nombre(cpom.APA_HIGH_MTP, 2)} MTP")
+        else:
+            rule_text = (f"**{cpom.APA_RULES['2012']}** (version du CASF à laquelle renvoie le § 7.1) : nulle sous "
+                         f"{nombre(cpom.APA_LOW_MTP_2012, 2)} MTP de revenu, {pourcentage(cpom.APA_MAX_SHARE, 0)} du "
+                         f"plan au-delà de {nombre(cpom.APA_HIGH_MTP, 2)} MTP, linéaire entre les deux")
+        st.caption(f"Taux de participation — {rule_text} (formule non reproduite dans les sources). "
                    f"{cite('forfait_usager')} ; {cite('participation_forfaitisee')}.")
     ad.export_buttons(options, "cpom_participation_usager", "exp_cpom_participation")
 
@@ -352,8 +365,11 @@ with tab_saad:
             fig = exercice.fig_prix
             st.plotly_chart(fig, width="stretch", key="saad_prix")
             ad.chart_exports(fig, "saad_prix", "SAAD : prix de revient horaire et tarif financé")
-            st.caption("Bande grise : prix de revient 2014 des SAAD équilibrés étudiés par l'UNCCAS-MISAP, "
-                       "16,30 € à 21,76 € (l. 216-220). " + ad.source_caption(labels, saad_sources))
+            simulated_saad = bool((services.get("nature") == "simulated").any())
+            st.caption(("Services simulés : le repère UNCCAS-MISAP (prix de revient 2014 de 16,30 € à 21,76 €, "
+                        "l. 218-220) n'est pas tracé à côté de valeurs inventées. " if simulated_saad else
+                        "Bande grise : prix de revient 2014 des SAAD équilibrés étudiés par l'UNCCAS-MISAP, "
+                        "16,30 € à 21,76 € (l. 218-220). ") + ad.source_caption(labels, saad_sources))
             gap_table = exercice.ecarts
             st.dataframe(gap_table, hide_index=True, width="stretch", column_config={
                 "territoire": "Territoire", "services": "Services",
@@ -385,9 +401,15 @@ with tab_saad:
 
         st.markdown("**Tableau de bord par service** (30 indicateurs clés)")
         wide = exercice.valeurs
-        st.dataframe(wide, hide_index=True, width="stretch")
+        masked = saad.service_secret_cells(ad.saad_valeurs(version, territoire.departement, territoire.epci, periode))
+        shown = wide.astype(object).copy()
+        if len(masked) == len(wide):
+            for column in wide.columns[3:]:
+                if column in masked:
+                    shown[column] = wide[column].astype(object).where(~masked[column].to_numpy(), SECRET_MARK)
+        st.dataframe(shown, hide_index=True, width="stretch")
         st.caption("Effectifs de personnes (bénéficiaires, GIR, dossiers en attente, intervenants) de moins de 11 "
-                   "masqués, et la plus petite classe GIR voisine (secret secondaire). "
+                   "masqués, et la plus petite classe GIR voisine (secret secondaire). " + SECRET_LEGEND + " "
                    + ad.source_caption(labels, saad_sources, f"Exercice {periode}."))
         ad.export_buttons(wide, f"saad_tableau_de_bord_{periode}", "exp_saad_wide")
 

@@ -6,7 +6,7 @@ from export.meta import ExportMeta
 from methods import cfppa as method
 from ui import cfppa as ui, data, state
 from ui.export import XLSX, figure_downloads, table_downloads
-from ui.format import nombre, pourcentage
+from ui.format import SECRET_LEGEND, nombre, pourcentage, with_secret_marks
 
 territoire = state.territory()
 version = data.version()
@@ -25,8 +25,8 @@ igas = ui.source(version, templates.SOURCE_QUOTED.source)
 igas_line = f"{igas['name']} ({igas['vintage']})" if igas else "rapport IGAS 2020-098R"
 if simulated:
     st.warning("**Données simulées — méthode réelle.** Les montants par financeur et par axe et les actions de "
-               f"{dep_label} sont simulés (répartition déterministe calée sur les totaux nationaux 2019 cités "
-               "par le rapport IGAS). Déposez vos fichiers CFPPA (onglet « Modèles de fichiers ») pour les "
+               f"{dep_label} sont simulés (montants par habitant et parts des financeurs posés en hypothèse, sans "
+               "calage sur les chiffres du rapport IGAS : ils ne le confirment ni ne le contredisent). Déposez vos fichiers CFPPA (onglet « Modèles de fichiers ») pour les "
                "remplacer.", icon="⚠️")
 
 lines_all = ui.financements(version, dep)
@@ -68,6 +68,8 @@ def ref_text(key: str) -> str | None:
 
 
 def delta(value, key: str) -> str | None:
+    if simulated:  # a simulated share is never set against a real reference as if one validated the other
+        return None
     gap = method.compare_with_reference(value, reference[key]["valeur"]) if key in reference else None
     return None if gap is None else f"{nombre(gap, 1)} pt vs France {reference[key]['annee']}"
 
@@ -92,6 +94,7 @@ ref_parts = [t for t in (ref_text("part_cnsa"), ref_text("part_oss")) if t]
 if "taux_engagement_cnsa" in reference:
     ref_parts.append(f"taux d'engagement des concours CNSA {pourcentage(reference['taux_engagement_cnsa']['valeur'])}")
 st.caption("Référence nationale — " + (" ; ".join(ref_parts) if ref_parts else "aucune pour cette année")
+           + (" (chiffres réels, sans lien avec les montants simulés ci-dessus)" if simulated else "")
            + ". Montants : département entier (les financements CFPPA sont départementaux)."
            + (f" Actions et participants : {territoire.epci_nom}." if territoire.epci else ""))
 
@@ -143,6 +146,9 @@ with tabs[1]:
 with tabs[2]:
     frames, notes, comparison, fig_cmp = ui.comparaison(version, dep, dep_label, annee, unite, comparer, igas_line)
     st.subheader(f"Comparaison {annee} par catégorie de financeur")
+    if simulated:
+        st.caption("Département simulé : la comparaison illustre la page, elle ne valide ni ne contredit "
+                   "les chiffres cités.")
     st.plotly_chart(fig_cmp, width="stretch", key="cfppa_comparaison")
     st.caption("En %, part de chaque catégorie dans le total du territoire (somme = 100 %). "
                + " ; ".join(notes) + (". " if notes else "") + f"Département(s) : {' ; '.join(source_lines)}.")
@@ -187,13 +193,14 @@ with tabs[4]:
     m_theme = meta(f"Actions de prévention {annee} par thème", count_columns=("participants",))
     figure_downloads(fig_theme, m_theme, "cfppa_themes_fig")
     table_downloads(themes.export, m_theme, "cfppa_themes_tab")
-    liste = ui.liste_affichee(version, dep, annee, territoire.epci)
+    listed = ui.actions_liste(version, dep, annee, territoire.epci)
+    liste = with_secret_marks(listed.drop(columns=["secret"]), ["participants"], rows=listed["secret"])
     st.dataframe(liste, hide_index=True, width="stretch", column_config={
         "action_id": "Action", "annee": st.column_config.NumberColumn("Année", format="%d"), "axe": "Axe",
         "theme": "Thème", "porteur": "Porteur", "intitule": "Intitulé", "participants": "Participants",
         "communes": "Communes", "financeurs": "Financeurs",
         "montant_finance": st.column_config.NumberColumn("Financé (€)", format="%.2f"), "source": "Source"})
-    st.caption(ui.secret_note() + f" Source : {' ; '.join(source_lines)}.")
+    st.caption(ui.secret_note() + f" {SECRET_LEGEND} Source : {' ; '.join(source_lines)}.")
     table_downloads(liste, meta(f"Actions de prévention {annee}", count_columns=("participants",)),
                     "cfppa_liste_tab")
 

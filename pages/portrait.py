@@ -175,11 +175,23 @@ if not jeux.empty:
 # -- CNAF early-childhood priority --------------------------------------------------------------------
 if territoire.epci:
     st.subheader("Priorité petite enfance (règle CNAF)")
-    seuil = st.number_input("Seuil de couverture (places pour 100 enfants)", min_value=0.0, max_value=100.0,
+    cited = " ; ".join(f"{nombre(v, 1)} ({where})" for v, where in method.COUVERTURES_NATIONALES_CITEES)
+    p1, p2 = st.columns(2)
+    seuil = p1.number_input("Seuil de couverture (places pour 100 enfants)", min_value=0.0, max_value=100.0,
                             value=method.SEUIL_COUVERTURE_PETITE_ENFANCE, step=1.0, key="portrait_seuil", bind="query-params",
                             help="Rapport l.2244 : « inférieur à 54 places pour 100 enfants », présenté comme la "
-                                 "moyenne nationale (58 pour 100 fin 2018 selon l.910).")
-    priorite = ui.petite_enfance(version, territoire.epci, seuil)
+                                 "moyenne nationale.")
+    minimum = p2.radio("Agrégation des trois critères : prioritaire si au moins", [1, 2, 3],
+                       index=[1, 2, 3].index(method.CRITERES_MINIMUM_DEFAUT), horizontal=True,
+                       key="portrait_criteres", bind="query-params",
+                       format_func=lambda k: f"{k} critère{'s' if k > 1 else ''}",
+                       help="Le rapport dit « l'agrégation des trois critères » (l.2251, 4192) sans dire comment ; "
+                            "hypothèse par défaut : 2 sur 3.")
+    st.caption(f"Couverture « moyenne nationale » citée, trois valeurs qui ne concordent pas : {cited}. Le rapport "
+               "note que toutes les intercommunalités d'Ille-et-Vilaine dépassent 54 places (l.2251) et que "
+               "l'agrégation des trois critères identifie pourtant des territoires prioritaires : les critères ne "
+               "sont donc pas exigés ensemble ; le mode d'agrégation n'est pas précisé (hypothèse affichée).")
+    priorite = ui.petite_enfance(version, territoire.epci, seuil, int(minimum))
     if priorite is None:
         st.info("Critères non renseignés : charger le taux de couverture Cafdata (`txcouv_pe_epci*.csv`), le "
                 "potentiel financier DGCL (`potentiel_financier_20XX.csv`) et le revenu fiscal DGFiP "
@@ -190,14 +202,16 @@ if territoire.epci:
         st.table({
             "Critère": [f"Couverture < {nombre(seuil, 0)} places pour 100 enfants",
                         "Potentiel financier par habitant < moyenne nationale",
-                        "Revenu net moyen par foyer fiscal < moyenne nationale"],
+                        "Revenu fiscal de référence moyen par foyer < moyenne nationale (le critère CNAF "
+                        "cite le revenu net moyen déclaré)"],
             "Territoire": [nombre(priorite.couverture, 1), nombre(priorite.potentiel_financier),
                            nombre(priorite.revenu_moyen)],
             "Référence": [nombre(seuil, 0), nombre(priorite.potentiel_financier_national),
                           nombre(priorite.revenu_moyen_national)],
             "Rempli": [labels[crit["couverture"]], labels[crit["potentiel_financier"]], labels[crit["revenu_moyen"]]]})
         st.markdown(f"**Territoire prioritaire petite enfance : {labels[priorite.prioritaire]}** "
-                    "(les trois critères réunis, rapport l.2251).")
+                    f"({priorite.n_criteres} critère(s) rempli(s) sur 3 ; règle : au moins {priorite.criteres_minimum}, "
+                    "hypothèse — agrégation non précisée par le rapport, l.2251 et l.4192).")
 
     # -- other pages ------------------------------------------------------------------------------------
     st.subheader("Ce que les autres pages savent de ce territoire")

@@ -184,7 +184,13 @@ def saad_prix_de_revient(db: Database, departement: str, siren_epci: str | None,
             GROUP BY ALL ORDER BY s.nom""", [*_territory(departement, siren_epci), periode])
 
 
-@people("somme", values=("moyenne",), where="compte_personnes", masked_inside=True)
+#: The series is published monthly only: a quarter or a year next to its months would be a linked table
+#: (a masked month = the quarter − the others for an additive count).
+SERIE_PERIODICITES = ("M",)
+
+
+@people("somme", values=("moyenne",), where="compte_personnes", masked_inside=True,
+        sweep={"periodicite": SERIE_PERIODICITES})
 def saad_serie(db: Database, departement: str, siren_epci: str | None, indicateur: int,
                periodicite: str = "M") -> pd.DataFrame:
     """Time series of one indicator (no ventilation) over the territory's services: sum for volumes, mean

@@ -105,11 +105,23 @@ _ACTIONS_SCOPE = """
             WHERE c.siren_epci = ?))"""
 
 
+@no_people("années disponibles")
+def annees_publiables(db: Database) -> list[int]:
+    """The values the year of a participants read may take: each year on its own, never « all
+    years » (which, next to each year, would give a masked year's participants by subtraction)."""
+    return [r[0] for r in db.rows("SELECT DISTINCT annee FROM actions_prevention WHERE annee IS NOT NULL "
+                                  "ORDER BY 1")] if db.has_table("actions_prevention") else []
+
+
+#: Participants reads are published one year at a time (linked tables, `query.publication`).
+BY_YEAR = {"annee": annees_publiables}
+
+
 def _scope(departement: str, annee: int | None, siren_epci: str | None) -> list:
     return [departement, annee, annee, siren_epci, siren_epci]
 
 
-@people("participants")
+@people("participants", sweep=BY_YEAR)
 def actions_totaux(db: Database, departement: str, annee: int | None, siren_epci: str | None = None
                    ) -> dict:
     """Number of actions and participants (actions held at least partly in the EPCI if given)."""
@@ -118,7 +130,7 @@ def actions_totaux(db: Database, departement: str, annee: int | None, siren_epci
     return {"actions": row[0], "participants": row[1], "actions_avec_participants": row[2]}
 
 
-@people("participants", group="*")
+@people("participants", group="*", sweep=BY_YEAR)
 def actions_par(db: Database, departement: str, annee: int | None, by: str,
                 siren_epci: str | None = None) -> pd.DataFrame:
     """Actions and participants grouped by `theme`, `axe` or `porteur`."""
@@ -179,7 +191,7 @@ def _actions_par_epci(db: Database, departement: str, annee: int | None) -> pd.D
         [departement, annee, annee, departement])
 
 
-@people("participants", group="*")
+@people("participants", group="*", sweep=BY_YEAR)
 def actions_liste(db: Database, departement: str, annee: int | None, siren_epci: str | None = None
                   ) -> pd.DataFrame:
     """One row per action: communes and financers listed, total financed."""
@@ -225,7 +237,7 @@ def source(db: Database, key: str) -> dict | None:
     return {"name": rows[0][0], "vintage": rows[0][1], "nature": rows[0][2]} if rows else None
 
 
-@people("participants", values=("participants_pour_1000",), group=("siren_epci", "*"))
+@people("participants", values=("participants_pour_1000",), group=("siren_epci", "*"), sweep=BY_YEAR)
 def carte_actions(db: Database, departement: str, annee: int | None, niveau: str) -> pd.DataFrame:
     """Actions and participants per commune (or per EPCI touching the département) with rates per
     1,000 people of the denominator: people aged 60+ when a real source gives them, else the whole

@@ -11,9 +11,12 @@ whole (reference mean and standard deviation), and what leaves is `assessed`, se
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 
 from methods import fragilite as method
+from methods import secret
 from query.db import Database
 from query.publication import no_people, people
 
@@ -21,6 +24,10 @@ SCOPES = ("departement", "region", "france")
 LEVELS = ("communes", "epci")
 #: Shares published next to the people counts they are computed from.
 SHARES = {"part_reversion": "n_reversion", "part_exo_csg": "n_exo_csg", "part_fragiles": "n_fragiles"}
+#: Values the page lets a user give to the parameters that move a boundary over people: each makes a
+#: table linked to the default one (`query.publication`, « Linked tables »).
+THRESHOLDS = tuple(range(method.SCORE_MIN, method.SCORE_MAX + 1))
+EDGE_SETS = tuple(itertools.combinations(method.ALLOWED_EDGES, 3))
 
 
 @no_people("millésimes disponibles")
@@ -45,6 +52,12 @@ def action_years(db: Database) -> list[int]:
         return []
     return [r[0] for r in db.rows("SELECT DISTINCT annee FROM actions_prevention WHERE annee IS NOT NULL "
                                   "ORDER BY 1")]
+
+
+@no_people("années d'actions comptées par défaut")
+def default_action_years(db: Database, millesime: int) -> tuple[int, int] | None:
+    """The action window counted by default for a millésime (`methods.fragilite.default_action_window`)."""
+    return method.default_action_window(action_years(db), millesime)
 
 
 def _scores_cte(db: Database, millesime: int, edges, threshold: int) -> tuple[str, list]:
@@ -192,11 +205,71 @@ def action_sources(db: Database) -> pd.DataFrame:
                        WHERE source IN (SELECT DISTINCT source FROM actions_prevention)""")
 
 
+def _linked_keys(db: Database, level: str, frame: pd.DataFrame) -> tuple[str, list, list]:
+    """SQL filter on the detail cells of the territories of `frame` and, for communes, of every other
+    commune of their EPCI (inside or outside the scope: the EPCI total covers them all)."""
+    sirens = [s for s in frame["siren_epci"].dropna().unique()]
+    if level == "epci":
+        return "c.siren_epci", "c.siren_epci IN (SELECT unnest(?::TEXT[]))", [sirens]
+    codes = list(frame["code_insee"])
+    return ("d.code_insee", "(c.siren_epci IN (SELECT unnest(?::TEXT[])) OR d.code_insee IN "
+            "(SELECT unnest(?::TEXT[])))", [sirens, codes])
+
+
+def _linked_masks(db: Database, level: str, millesime: int, edges, threshold: int,
+                  frame: pd.DataFrame) -> dict:
+    """Rows of `frame` whose counts may not be published under these edges and threshold, because
+    with the default ones (and the other allowed values) they would isolate 1 to 10 people.
+
+    - Threshold ≠ default (default edges): `n_fragiles` follows `secret.linked_chain` over
+      `THRESHOLDS` (people with score ≥ T decrease with T), for communes with `linked_groups` over
+      their EPCI (whose total is published at the EPCI level).
+    - Edges ≠ default: `n_fragiles` is not published (its differences mix age, réversion and CSG
+      cells), and a territory's score only when each of its 5-year age-band counts — for a commune,
+      those of every commune of its EPCI — is 0 or ≥ 11 (`secret.all_cells_safe`): a difference of
+      total scores between two edge sets is a sum of those bands."""
+    default_edges = tuple(edges) == method.DEFAULT_AGE_EDGES
+    if (default_edges and threshold == method.DEFAULT_SCORE_THRESHOLD) or frame.empty:
+        return {}
+    everything = pd.Series(True, index=frame.index)
+    if not has_detail(db, millesime):
+        return {"n_fragiles": everything}
+    key = "code_insee" if level == "communes" else "siren_epci"
+    column, where, params = _linked_keys(db, level, frame)
+    if default_edges:
+        score = method.score_sql("d.age_min", "d.reversion", "d.exo_csg", method.DEFAULT_AGE_EDGES)
+        cells = db.frame(f"""SELECT {column} AS key, any_value(c.siren_epci) AS siren_epci, {score} AS score,
+                                    sum(d.n_retraites) AS n
+                             FROM fragilite_communes_detail d JOIN communes c USING (code_insee)
+                             WHERE d.millesime = ? AND {where} GROUP BY ALL""", [millesime, *params])
+        by_score = cells.pivot_table(index="key", columns="score", values="n", aggfunc="sum", fill_value=0)
+        by_score = by_score.reindex(columns=range(method.SCORE_MIN, method.SCORE_MAX + 1), fill_value=0)
+        at_least = by_score.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1]  # people with score ≥ T
+        at_least.columns = list(THRESHOLDS)
+        ok = secret.linked_chain(at_least, method.DEFAULT_SCORE_THRESHOLD)
+        if level == "communes":
+            groups = cells.groupby("key")["siren_epci"].first().fillna(pd.Series(ok.index, index=ok.index))
+            ok = secret.linked_groups(ok, groups)
+        published = ok[threshold].reindex(frame[key]).fillna(True).to_numpy()
+        return {"n_fragiles": pd.Series(~published, index=frame.index)}
+    bands = db.frame(f"""SELECT {column} AS key, any_value(c.siren_epci) AS siren_epci, d.age_min,
+                                sum(d.n_retraites) AS n
+                         FROM fragilite_communes_detail d JOIN communes c USING (code_insee)
+                         WHERE d.millesime = ? AND {where} GROUP BY ALL""", [millesime, *params])
+    by_band = bands.pivot_table(index="key", columns="age_min", values="n", aggfunc="sum", fill_value=0)
+    safe = secret.all_cells_safe(by_band)
+    if level == "communes":
+        groups = bands.groupby("key")["siren_epci"].first().fillna(pd.Series(safe.index, index=safe.index))
+        safe = secret.linked_groups(safe.to_frame("safe"), groups)["safe"]
+    published = safe.reindex(frame[key]).fillna(True).to_numpy()
+    return {"n_fragiles": everything, "*": pd.Series(~published, index=frame.index)}
+
+
 @people("n_retraites",
         values=("score_moyen", "fragile", "concentration", "moins_de_n_actions", "prioritaire"),
         subcounts={"n_reversion": ("part_reversion",), "n_exo_csg": ("part_exo_csg",),
                    "n_fragiles": ("part_fragiles",), "n_60_plus": ()},
-        group="siren_epci")
+        group="siren_epci", sweep={"threshold": THRESHOLDS, "edges": EDGE_SETS})
 def assessed(db: Database, level: str, millesime: int, edges=method.DEFAULT_AGE_EDGES,
              threshold: int = method.DEFAULT_SCORE_THRESHOLD, scope: str = "departement",
              code: str | None = None, action_years: tuple[int, int] | None = None,
@@ -205,7 +278,8 @@ def assessed(db: Database, level: str, millesime: int, edges=method.DEFAULT_AGE_
     flags (`methods.fragilite.assess`), as they may be shown: a territory of 1 to 10 retirees keeps
     its code and name only (`secret`), and so does the smallest other commune of its EPCI when it is
     the only one (EPCI totals are published); a sub-count of 1 to 10 people loses its share too.
-    `sans_donnees` marks territories without any data."""
+    Under a non-default threshold or age edges, what a difference with the other allowed values
+    would isolate is masked too (`_linked_masks`). `sans_donnees` marks territories without data."""
     if level not in LEVELS:
         raise ValueError(level)
     read = _communes if level == "communes" else _epci
@@ -217,6 +291,7 @@ def assessed(db: Database, level: str, millesime: int, edges=method.DEFAULT_AGE_
     for share, count in SHARES.items():
         frame[share] = frame[count] / frame["n_retraites"]
     frame["sans_donnees"] = frame["n_retraites"].isna()
+    frame.attrs["linked"] = _linked_masks(db, level, millesime, edges, threshold, frame)
     return frame
 
 

@@ -155,7 +155,8 @@ def territory_values(db: Database, code_geo: str, niveau: str) -> pd.DataFrame:
 
 
 @no_people(PUBLIC)
-def petite_enfance(db: Database, siren: str, seuil: float = method.SEUIL_COUVERTURE_PETITE_ENFANCE):
+def petite_enfance(db: Database, siren: str, seuil: float = method.SEUIL_COUVERTURE_PETITE_ENFANCE,
+                   criteres_minimum: int = method.CRITERES_MINIMUM_DEFAUT):
     """The CNAF criteria for an EPCI with the latest values loaded, or None if nothing is loaded."""
     rows = db.frame(
         """SELECT indicateur, niveau, code_geo, valeur, millesime FROM indicateurs
@@ -169,7 +170,7 @@ def petite_enfance(db: Database, siren: str, seuil: float = method.SEUIL_COUVERT
     return method.compute_priorite_petite_enfance(
         get("taux_couverture_accueil", "epci"), get("potentiel_financier_habitant", "epci"),
         get("potentiel_financier_habitant", "france"), get("revenu_net_moyen_foyer", "epci"),
-        get("revenu_net_moyen_foyer", "france"), seuil)
+        get("revenu_net_moyen_foyer", "france"), seuil, criteres_minimum)
 
 
 @no_people("valeurs INSEE publiques, sans effectif ; les communes dont le dénominateur compte "

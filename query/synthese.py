@@ -52,11 +52,18 @@ def _assessed_row(db: Database, level: str, code: str):
     dep = db.scalar(dep_sql, [code])
     if not years or dep is None:
         return None
-    frame = fragility_query.assessed(db, level, max(years), code=dep)
+    frame = fragility_query.assessed(db, level, max(years), code=dep,
+                                     action_years=fragility_query.default_action_years(db, max(years)))
     row = frame[frame[key] == code]
     if row.empty or row["sans_donnees"].all():
         return None
     return max(years), dep, frame, row.iloc[0]
+
+
+def _window_text(window) -> str:
+    if not window:
+        return ""
+    return f" en {window[0]}" if window[0] == window[1] else f" de {window[0]} à {window[1]}"
 
 
 @composed
@@ -67,7 +74,8 @@ def fragility(db: Database, siren: str) -> Section | None:
     year, dep, epcis, row = found
     ranked = epcis.dropna(subset=["score_moyen"]).sort_values("score_moyen", ascending=False)
     rank = ranked["siren_epci"].tolist().index(siren) + 1
-    communes = fragility_query.assessed(db, "communes", year, code=dep)
+    communes = fragility_query.assessed(db, "communes", year, code=dep,
+                                        action_years=fragility_query.default_action_years(db, year))
     members = communes[(communes["siren_epci"] == siren) & ~communes["secret"] & ~communes["sans_donnees"]]
     members = members.assign(fragile=members["fragile"].astype(bool), prioritaire=members["prioritaire"].astype(bool))
     lines = [
@@ -76,7 +84,8 @@ def fragility(db: Database, siren: str) -> Section | None:
         + ("EPCI fragile (≥ moyenne + ½ écart-type des EPCI du département)." if row["fragile"]
            else "sous le seuil de fragilité (moyenne + ½ écart-type des EPCI du département)."),
         f"{int(members['fragile'].sum())} commune(s) fragile(s) dont {int(members['prioritaire'].sum())} "
-        "prioritaire(s) (fragile, plus de 200 personnes de 60 ans et plus, moins de 2 actions de prévention)"
+        "prioritaire(s) (fragile, plus de 200 personnes de 60 ans et plus, moins de 2 actions de prévention"
+        f"{_window_text(fragility_query.default_action_years(db, year))})"
         + (" : " + ", ".join(members.loc[members["prioritaire"], "nom"].head(8)) if members["prioritaire"].any() else "")
         + ".",
     ]
@@ -178,7 +187,8 @@ def commune_fragility(db: Database, code: str) -> Section | None:
         lines = [f"Score moyen {nombre(row['score_moyen'], 2)} pour {_people(row['n_retraites'])} retraités ; "
                  f"seuil de fragilité du département {nombre(row['ref_seuil'], 2)} (moyenne + ½ écart-type).",
                  f"Fragile : {yes[bool(row['fragile'])]} ; plus de 200 personnes de 60 ans et plus : "
-                 f"{yes[bool(row['concentration'])]} ; actions de prévention (toutes années chargées) : "
+                 f"{yes[bool(row['concentration'])]} ; actions de prévention"
+                 f"{_window_text(fragility_query.default_action_years(db, year))} : "
                  f"{nombre(row['n_actions'])} ; "
                  f"commune prioritaire : {yes[bool(row['prioritaire'])]}."]
     return Section(f"Fragilité des retraités ({year})", lines, simulated, labels)

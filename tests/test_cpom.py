@@ -133,41 +133,86 @@ def test_cost_price_from_paid_hour_cost_and_the_two_framed_shares():
 
 # -- user participation (seed 002 § 7.1–7.3) ---------------------------------------------------------------
 
-def test_no_participation_under_067_mtp():
-    assert cpom.apa_participation_rate(600, 1_000) == 0.0
+# Rule in force (art. R. 232-11 CASF, décret 2016-210 modifié 2019), hand-computed from the text with
+# S = 1 000 € and R = 1 670 €: x = (1 670 − 725) / 1 945 = 0,485861…; fractions of a plan A: A1 up to
+# 317 €, A2 from 317 to 498 € (181 €), A3 above 498 €;
+# P = 90 % · x · [A1 + A2 · (0,4 + 0,6 x) + A3 · (0,2 + 0,8 x)].
+X = (1_670 - 725) / 1_945
 
 
-def test_ninety_percent_participation_over_267_mtp():
-    assert cpom.apa_participation_rate(3_000, 1_000) == 0.9
+def test_rule_in_force_no_participation_up_to_0725_mtp():
+    assert cpom.apa_participation_amount(880, 725, 1_000) == 0.0
+    assert cpom.apa_participation_amount(880, 700, 1_000) == 0.0
+    assert cpom.apa_participation_amount(880, 700, 1_000, rule="2012") > 0  # the 2012 rule charges 0,67 S+
 
 
-def test_participation_rate_linear_between_the_thresholds():
-    assert cpom.apa_participation_rate(1_670, 1_000) == pytest.approx(0.45)  # 0.9 × 1000 / 2000
+def test_rule_in_force_ninety_percent_from_267_mtp():
+    assert cpom.apa_participation_amount(880, 2_670, 1_000) == pytest.approx(792.0)   # x = 1: 0,9 × A
+    assert cpom.apa_participation_rate(3_000, 1_000, 880) == pytest.approx(0.9)
 
 
-def test_option_7_1_applies_the_rate_to_the_plan_used():
-    assert cpom.participation_7_1(30 * 22, 1_670, 1_000) == 297.0
+def test_rule_in_force_plan_inside_the_first_fraction_pays_the_full_reduced_rate():
+    assert cpom.apa_participation_amount(300, 1_670, 1_000) == pytest.approx(0.9 * X * 300)
+    assert round(cpom.apa_participation_amount(300, 1_670, 1_000), 2) == 131.18
 
 
-def test_option_7_2_applies_the_rate_to_the_accepted_plan_whatever_is_realised():
-    assert cpom.participation_7_2(40 * 22, 1_670, 1_000) == 396.0
+def test_rule_in_force_splits_the_plan_into_three_fractions():
+    expected = 0.9 * X * (317 + 181 * (0.4 + 0.6 * X) + 382 * (0.2 + 0.8 * X))   # A = 880 €
+    assert cpom.apa_plan_fractions(880, 1_000) == pytest.approx((317, 181, 382))
+    assert cpom.apa_participation_amount(880, 1_670, 1_000) == pytest.approx(expected)
+    assert cpom.participation_7_2(880, 1_670, 1_000) == 291.68
 
 
-def test_option_7_3_depends_on_resources_only():
-    assert cpom.participation_7_3(1_670, 1_000, 500, gir=2) == 225.0
+def test_rule_in_force_option_7_1_applies_the_accepted_plan_rate_to_the_plan_used():
+    rate = 291.68154 / 880                                                   # T = P / A of the accepted plan
+    assert cpom.participation_7_1(660, 1_670, 1_000, accepted_plan_amount=880) == round(rate * 660, 2) == 218.76
+
+
+def test_rule_in_force_option_7_3_on_the_reference_amount():
+    assert cpom.participation_7_3(1_670, 1_000, 500, gir=2) == 193.86        # A1 317, A2 181, A3 2
+
+
+# 2012 experimentation rule: nil under 0,67 S, 90 % above 2,67 S, 90 % × (R − 0,67 S) / (2 S) between.
+
+def test_2012_rule_no_participation_under_067_mtp():
+    assert cpom.apa_participation_rate(600, 1_000, rule="2012") == 0.0
+
+
+def test_2012_rule_ninety_percent_over_267_mtp():
+    assert cpom.apa_participation_rate(3_000, 1_000, rule="2012") == 0.9
+
+
+def test_2012_rule_rate_linear_between_the_thresholds_whatever_the_plan():
+    assert cpom.apa_participation_rate(1_670, 1_000, rule="2012") == pytest.approx(0.45)  # 0.9 × 1000 / 2000
+    assert cpom.apa_participation_rate(1_670, 1_000, 880, rule="2012") == pytest.approx(0.45)
+
+
+def test_2012_rule_options_7_1_and_7_2():
+    assert cpom.participation_7_1(30 * 22, 1_670, 1_000, rule="2012") == 297.0
+    assert cpom.participation_7_2(40 * 22, 1_670, 1_000, rule="2012") == 396.0
+    assert cpom.participation_7_3(1_670, 1_000, 500, gir=2, rule="2012") == 225.0
+
+
+def test_unknown_participation_rule_is_refused():
+    with pytest.raises(ValueError, match="règle de participation inconnue"):
+        cpom.apa_participation_rate(1_670, 1_000, rule="2001")
 
 
 def test_option_7_3_gir4_only_when_the_departement_includes_it():
     assert cpom.participation_7_3(1_670, 1_000, 500, gir=4) is None
-    assert cpom.participation_7_3(1_670, 1_000, 500, gir=4, include_gir4=True) == 225.0
+    assert cpom.participation_7_3(1_670, 1_000, 500, gir=4, include_gir4=True) == 193.86
     assert cpom.participation_7_3(1_670, 1_000, 500, gir=5, include_gir4=True) is None
 
 
-def test_participation_table_lists_each_option_with_its_paragraph():
+def test_participation_table_lists_each_option_with_its_paragraph_and_rule():
     table = cpom.participation_options(40, 30, 22, 1_670, 1_000, 500, gir=2)
     assert table["option"].tolist() == ["7.1", "7.2", "7.3"]
-    assert table["participation"].tolist() == [297.0, 396.0, 225.0]
+    assert table["participation"].tolist() == [218.76, 291.68, 193.86]
     assert table["citation"].str.contains("§ 7.").all()
+    assert set(table["regle_participation"]) == {cpom.APA_RULES["2016"]}
+    old = cpom.participation_options(40, 30, 22, 1_670, 1_000, 500, gir=2, rule="2012")
+    assert old["participation"].tolist() == [297.0, 396.0, 225.0]
+    assert set(old["regle_participation"]) == {"règle de l'expérimentation (2012)"}
 
 
 # -- a whole year -----------------------------------------------------------------------------------------
@@ -195,10 +240,21 @@ def test_year_under_the_band_recovers_hours_beyond_the_bound():
     assert s["total_verse_cpom"] == 240_000 - 12_000
 
 
-def test_every_rule_cites_a_line_of_its_source():
+def _rule_lines(rule):
     from pathlib import Path
     seeds = Path(__file__).resolve().parent.parent / "data" / "aide_domicile" / "sources"
+    return (seeds / rule.document).read_text(encoding="utf-8").splitlines()
+
+
+def test_every_rule_quote_starts_on_the_line_it_cites():
+    from tests.citations import quote_on_line
+    wrong = [(r.key, r.line) for r in cpom.RULES.values() if not quote_on_line(_rule_lines(r), r.line, r.quote)]
+    assert wrong == []
+
+
+def test_the_citation_check_fails_on_shifted_lines():
+    from tests.citations import quote_on_line
     for rule in cpom.RULES.values():
-        lines = (seeds / rule.document).read_text(encoding="utf-8").splitlines()
-        words = [w for w in rule.quote.replace("…", " ").split() if len(w) > 6][:2]
-        assert any(w in lines[rule.line - 1] for w in words), (rule.key, words)
+        lines = _rule_lines(rule)
+        for shift in (-3, -2, -1, 1, 2, 3):
+            assert not quote_on_line(lines, rule.line + shift, rule.quote), (rule.key, shift)

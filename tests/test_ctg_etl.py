@@ -172,6 +172,9 @@ def test_every_facts_row_is_a_convention_or_listed_as_not_retained():
     mapped = {(name, r["facts_source_line"]) for r in _csv(ctg.REGISTRE_RAPPORT)
               for name in r["facts_territory_name"].split("|")}
     excluded = {(r["facts_territory_name"], r["facts_source_line"]) for r in _csv(ctg.LIGNES_NON_RETENUES)}
+    # the file also lists priority targets of the report left out of territoires_prioritaires.csv
+    target_lines = {r["source_line"] for r in _csv(ctg.DATA_DIR / "territoires_prioritaires.csv")}
+    excluded = {(n, line) for n, line in excluded if (n, line) in facts or line not in target_lines}
     assert facts == mapped | excluded
     assert not mapped & excluded
 
@@ -225,7 +228,7 @@ def test_liffre_cormier_conflict_is_kept_and_its_variant_explains_the_2019_rate(
     assert gaps.loc["2019", "taux_calcule"] * 100 == pytest.approx(11.73, abs=0.01)
     assert gaps.loc["2019", "taux_calcule_variante"] * 100 == pytest.approx(14.20, abs=0.1)
     assert "Liffré-Cormier" in gaps.loc["2019", "explication"]
-    assert gaps.loc["fin 2020", "explication"].startswith("Concordant")
+    assert gaps.loc["fin 2020", "explication"].startswith("Écart de")
 
 
 def test_orne_gap_of_unnamed_ctg_is_explained_never_filled(small_db):
@@ -245,3 +248,33 @@ def test_quoted_targets_are_loaded_as_quoted_from_report(small_db):
     nature = small_db.scalar("SELECT nature FROM sources WHERE source = 'ctg-chiffres-igas'")
     assert nature == "quoted-from-report"
     assert small_db.scalar("SELECT count(*) FROM conventions_territoriales WHERE source_line IS NULL") == 0
+
+
+def test_recommendation_21_is_a_recommendation_about_ctg_and_msa_chartes(small_db):
+    """l.1923: « objectif de couverture complète du territoire par les CTG et chartes MSA à fin 2023 »
+    is the report's Recommandation n° 21, not an objective: its own nature, and drawn only on a curve
+    that counts MSA chartes."""
+    from ui import ctg as view
+    quoted = q.chiffres_cites(small_db)
+    rec = quoted.loc[quoted["source_line"] == 1923]
+    assert list(rec["nature"]) == ["recommandation"]
+    assert (quoted.loc[quoted["nature"] == "objectif", "source_line"] != 1923).all()
+
+    def names(fig):
+        return {t.name for t in fig.data}
+    shown = quoted.loc[quoted["serie"] == "taux_couverture"]
+    curve = pd.DataFrame({"date": pd.to_datetime(["2020-12-31"]), "taux": [0.5]})
+    fig = view.curve_figure(curve, shown, dt.date(2020, 12, 31), "Ille-et-Vilaine", "CTG, chartes MSA")
+    assert "Recommandation du rapport (CTG et chartes MSA)" in names(fig)
+    assert all("1923" not in str(t.hovertext) for t in fig.data if t.name == "Objectif")
+
+
+def test_every_target_named_on_line_3490_is_retained_or_listed_as_not_retained():
+    """l.3490 names three CFPPA targets (Vallons de Vilaine, Nord Fougères, l'EPCI de Dol): each is in
+    territoires_prioritaires.csv or in lignes_non_retenues.csv with its reason — none dropped silently."""
+    retained = pd.read_csv(ROOT / "data" / "ctg" / "territoires_prioritaires.csv", sep=";", dtype=str)
+    dropped = pd.read_csv(ROOT / "data" / "ctg" / "lignes_non_retenues.csv", sep=";", dtype=str)
+    names = set(retained.loc[retained["source_line"] == "3490", "nom_dans_rapport"]) | set(
+        dropped.loc[dropped["facts_source_line"] == "3490", "facts_territory_name"])
+    assert {"Vallons de Vilaine", "Nord Fougères", "l'EPCI de Dol"} <= names
+    assert dropped["raison"].str.len().gt(20).all()

@@ -173,4 +173,4 @@ def test_gap_with_unnamed_conventions_is_explained_not_filled():
     assert out.loc["2020", "ecart_points"] == pytest.approx(60 - 100 / 6)
     assert out.loc["2020", "nb_ctg_registre"] == 1 and out.loc["2020", "nb_ctg_publie"] == 3
     assert "ne sont pas comptées" in out.loc["2020", "explication"]
-    assert out.loc["2019", "explication"].startswith("Concordant")  # 16,8 vs 16,67: under half a point
+    assert out.loc["2019", "explication"].startswith("Écart de")  # 16,8 vs 16,67: under half a point

@@ -229,3 +229,11 @@ def test_priority_rule_on_the_hand_made_database(action_db):
     # scores 3, 4, 2: mean 3, SD 1 → threshold 3.5: only 35002 is fragile (400 aged 60+, 1 action).
     assert frame["fragile"].tolist() == [False, True, False]
     assert frame["prioritaire"].tolist() == [False, True, False]
+
+
+def test_action_window_defaults_to_the_millesime_year_or_the_latest_before_it():
+    assert m.default_action_window([2018, 2019, 2020], 2019) == (2019, 2019)
+    assert m.default_action_window([2018, 2019, 2020], 2023) == (2020, 2020)
+    assert m.default_action_window([2024, 2025], 2023) == (2025, 2025)  # every year later: latest
+    assert m.default_action_window([2018, 2019, 2020], 2023, span=2) == (2019, 2020)
+    assert m.default_action_window([], 2023) is None

@@ -20,13 +20,13 @@ def _fingerprint(obj) -> str:
 
 def _views(version: str, params: method.Parameters):
     common = (version, "35", "Ille-et-Vilaine", "communes", "departement", ("ME", "CU", "CA", "CC"),
-              view.millesimes(version)[0], _years(version), params)
+              view.millesimes(version)[0], _years(version, view.millesimes(version)[0]), params)
     return [view.selection(*common), view.carte(*common, "regle", False), view.classement(*common, False, "", "")]
 
 
-def _years(version: str):
-    years = view.action_years(version)
-    return (years[0], years[-1]) if years else None
+def _years(version: str, millesime: int):
+    """The page's default action window for the millésime."""
+    return method.default_action_window(view.action_years(version), millesime)
 
 
 def _count_builds(monkeypatch) -> list[str]:

@@ -2,6 +2,7 @@
 on the embedded Tableau 1 of the report."""
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -112,15 +113,44 @@ def test_priority_when_all_three_criteria_hold():
     assert p.prioritaire is True
 
 
-def test_coverage_at_threshold_is_not_priority():
-    assert method.compute_priorite_petite_enfance(54.0, 800, 1000, 20000, 27000).prioritaire is False
+def test_coverage_at_threshold_is_not_a_met_criterion():
+    p = method.compute_priorite_petite_enfance(54.0, 800, 1000, 20000, 27000, criteres_minimum=3)
+    assert p.criteres["couverture"] is False and p.prioritaire is False
 
 
-def test_threshold_is_a_parameter():
-    assert method.compute_priorite_petite_enfance(56.0, 800, 1000, 20000, 27000, seuil=58).prioritaire is True
+def test_an_epci_above_54_places_can_still_be_priority_by_aggregating_the_criteria():
+    """l.2251: every Ille-et-Vilaine EPCI is above 54 places, yet « l'agrégation des trois critères
+    permet d'identifier des territoires prioritaires »: with the default (2 of 3) it can be one."""
+    p = method.compute_priorite_petite_enfance(75.0, 800, 1000, 20000, 27000)
+    assert p.criteres["couverture"] is False and p.n_criteres == 2
+    assert p.prioritaire is True
+    assert method.compute_priorite_petite_enfance(75.0, 800, 1000, 20000, 27000, criteres_minimum=3).prioritaire is False
+    assert method.compute_priorite_petite_enfance(75.0, 1200, 1000, 20000, 27000).prioritaire is False
+
+
+def test_threshold_and_aggregation_are_parameters():
+    assert method.compute_priorite_petite_enfance(56.0, 800, 1000, 28000, 27000, seuil=58,
+                                                  criteres_minimum=2).prioritaire is True
+    assert method.compute_priorite_petite_enfance(56.0, 1200, 1000, 28000, 27000, seuil=58,
+                                                  criteres_minimum=1).prioritaire is True
+    with pytest.raises(ValueError):
+        method.compute_priorite_petite_enfance(56.0, 800, 1000, 28000, 27000, criteres_minimum=4)
+
+
+def test_the_three_national_coverages_are_printed_on_their_cited_lines():
+    import re
+    seeds = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+    report = sorted(seeds.glob("004_*.txt")) if seeds.is_dir() else []
+    if not report:
+        pytest.skip("../shared/seeds absent : rapport IGAS non disponible pour vérifier les lignes citées")
+    lines = report[0].read_text(encoding="utf-8").splitlines()
+    for value, where in method.COUVERTURES_NATIONALES_CITEES:
+        printed = f"{value:g}".replace(".", ",")
+        for n in map(int, re.findall(r"l\.(\d+)", where)):
+            assert printed in lines[n - 1], (value, n)
 
 
 def test_unknown_criterion_leaves_priority_undecided():
-    p = method.compute_priorite_petite_enfance(40.0, None, 1000.0, 20000.0, 27000.0)
+    p = method.compute_priorite_petite_enfance(40.0, None, 1000.0, 28000.0, 27000.0)
     assert p.prioritaire is None and p.criteres["potentiel_financier"] is None
     assert not math.isnan(p.seuil)

@@ -366,10 +366,11 @@ class Participation(NamedTuple):
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_SIMULATIONS)
 def participation(plan_hours: float, used_hours: float, rate: float, income: float, mtp: float,
-                  reference_amount: float, gir: int, include_gir4: bool) -> Participation:
-    """An APA beneficiary's co-payment under options 7.1 to 7.3 of the specifications."""
+                  reference_amount: float, gir: int, include_gir4: bool,
+                  rule: str = cpom.DEFAULT_APA_RULE) -> Participation:
+    """An APA beneficiary's co-payment under options 7.1 to 7.3 of the specifications, under `rule`."""
     options = cpom.participation_options(plan_hours, used_hours, rate, income, mtp, reference_amount, gir,
-                                         include_gir4)
+                                         include_gir4, rule)
     fig = px.bar(options.dropna(subset=["participation"]), x="option", y="participation", text="participation",
                  color="option", color_discrete_sequence=OKABE_ITO,
                  labels={"option": "Option", "participation": "Ticket modérateur (€/mois)"})
@@ -377,7 +378,8 @@ def participation(plan_hours: float, used_hours: float, rate: float, income: flo
     layout(fig, 320)
     shown = options.assign(participation=options["participation"].astype(object).where(
         options["participation"].notna(), "non éligible (droit commun)"))
-    return Participation(options, fig, shown[["option", "regle", "base", "taux", "participation", "citation"]])
+    return Participation(options, fig, shown[["option", "regle", "base", "taux", "participation", "regle_participation",
+                                              "citation"]])
 
 
 class SaadExercice(NamedTuple):
@@ -432,7 +434,7 @@ def saad_exercice(db_version: str, departement: str, siren_epci: str | None, per
     layout(fig_recettes, 140 + 26 * recettes["territoire"].nunique())
 
     reperes = saad_reperes(db_version)
-    band = reperes[reperes["source_line"] == 216].iloc[0]
+    band = reperes[reperes["source_line"] == 218].iloc[0]
     priced = prix.dropna(subset=["prix_de_revient", "taux_finance"], how="all")
     fig_prix = None
     if not priced.empty:
@@ -441,8 +443,10 @@ def saad_exercice(db_version: str, departement: str, siren_epci: str | None, per
                                                         "taux_finance": "Taux financé"})
         fig_prix = px.bar(long, y="nom", x="euros", color="mesure", barmode="group", orientation="h",
                           color_discrete_sequence=OKABE_ITO, labels={"nom": "", "euros": "€ / heure", "mesure": ""})
-        fig_prix.add_vrect(x0=band["valeur_min"], x1=band["valeur_max"], fillcolor="#999999", opacity=0.2,
-                           line_width=0, annotation_text="prix de revient UNCCAS 2014", annotation_position="top left")
+        if not (services.get("nature") == "simulated").any():  # a quoted band never frames simulated prices
+            fig_prix.add_vrect(x0=band["valeur_min"], x1=band["valeur_max"], fillcolor="#999999", opacity=0.2,
+                               line_width=0, annotation_text="prix de revient UNCCAS 2014",
+                               annotation_position="top left")
         fig_prix.update_yaxes(autorange="reversed")
         layout(fig_prix, 160 + 34 * len(priced))
     wide = saad.service_table(saad_valeurs(db_version, departement, siren_epci, periode))

@@ -262,6 +262,9 @@ def trajectory(version: str, departement: str, departement_nom: str, instruments
     computed = curve(version, departement, instruments, statuts, b.options[0], b.options[-1])
     quoted = b.quoted
     shown = quoted.loc[quoted["code_territoire"].isin([departement, "FR"]) & (quoted["serie"] == "taux_couverture")]
+    if not any(i.startswith("charte_msa") for i in instruments):
+        # Recommendation n° 21 (l.1923) is about CTG *and* MSA chartes: not drawn on a CTG-only curve.
+        shown = shown.loc[shown["nature"] != "recommandation"]
     label_instr = ", ".join(method.SHORT_LABELS[i] for i in instruments)
     return curve_figure(computed, shown, date, departement_nom, label_instr)
 
@@ -403,7 +406,8 @@ def coverage_map(frame: pd.DataFrame, geojson: dict, key: str, colour: str, colo
 
 #: Marker per nature of a quoted figure.
 _MARKERS = {"réalisé": ("circle", "Taux publié (réalisé)"), "objectif": ("diamond-open", "Objectif"),
-            "projection": ("triangle-up-open", "Projection")}
+            "projection": ("triangle-up-open", "Projection"),
+            "recommandation": ("star-open", "Recommandation du rapport (CTG et chartes MSA)")}
 
 
 def curve_figure(curve_frame: pd.DataFrame, quoted: pd.DataFrame, date: dt.date, departement_nom: str,
@@ -413,7 +417,7 @@ def curve_figure(curve_frame: pd.DataFrame, quoted: pd.DataFrame, date: dt.date,
         x=curve_frame["date"], y=curve_frame["taux"] * 100, mode="lines", line={"color": "#0072B2", "width": 3},
         name=f"Taux calculé sur le registre ({instruments_label})",
         hovertemplate="%{x|%d/%m/%Y} : %{y:.1f} %<extra>calculé</extra>"))
-    palette = {"réalisé": "#D55E00", "objectif": "#009E73", "projection": "#CC79A7"}
+    palette = {"réalisé": "#D55E00", "objectif": "#009E73", "projection": "#CC79A7", "recommandation": "#56B4E9"}
     for nature, (symbol, label) in _MARKERS.items():
         rows = quoted.loc[quoted["nature"] == nature]
         if rows.empty:

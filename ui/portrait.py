@@ -54,8 +54,8 @@ def formats(db_version: str):
 
 
 @st.cache_data(show_spinner=False)
-def petite_enfance(db_version: str, siren: str, seuil: float):
-    return indicateurs.petite_enfance(database(), siren, seuil)
+def petite_enfance(db_version: str, siren: str, seuil: float, criteres_minimum: int = 2):
+    return indicateurs.petite_enfance(database(), siren, seuil, criteres_minimum)
 
 
 @st.cache_data(show_spinner=False)
