@@ -24,6 +24,9 @@ import pandas as pd
 
 from etl import insee_cog, insee_epci, insee_filosofi, insee_petite_enfance, insee_rp, readers, reference
 from etl.build import BuildContext, Step
+from etl import contract
+from etl.common import departements_of
+from etl.contract import Loader, Parsed
 from etl.communes_map import CommuneResolver
 from etl.errors import InputRejected, Problem
 from etl.insee_base import OfficialFormat
@@ -236,12 +239,6 @@ def _geography(ctx: BuildContext, files: dict[str, list[Path]]) -> dict:
     return geo
 
 
-def _departement_of(code: pd.Series, known: dict[str, str]) -> pd.Series:
-    prefix = code.str[:2].where(~code.str.startswith("97"), code.str[:3])
-    found = code.map(known)
-    return found.astype(object).where(found.notna(), prefix)  # all-unknown maps to float NaN
-
-
 def _remap(counts: pd.DataFrame, ctx: BuildContext, remapping, geo: dict, label: str) -> pd.DataFrame:
     """Old commune codes → today's (mvtcommune, else the reference's history); counts summed."""
     found = set(counts["code_geo"].unique())
@@ -281,7 +278,7 @@ def _aggregate_communes(counts: pd.DataFrame, geo: dict, levels=("epci", "depart
                         ) -> pd.DataFrame:
     """Commune counts (every commune of the file) → commune rows (reference communes) and parents."""
     codes = pd.Series(counts["code_geo"].unique())
-    dep = _departement_of(codes, geo["commune_dep"])
+    dep = departements_of(codes, geo["commune_dep"])
     parts = []
     if "epci" in levels:
         parts.append(pd.DataFrame({"code_geo": codes, "code_parent": codes.map(geo["commune_epci"]), "niveau": "epci"}))
@@ -406,3 +403,59 @@ def step_indicateurs(ctx: BuildContext) -> int:
 
 
 STEPS = [Step("indicateurs INSEE", step_indicateurs)]
+
+
+# -- loader contract (etl/contract.py) ---------------------------------------------------------------
+
+#: Files that only serve the aggregation (composition, COG), read by their own reader for the preview.
+AUXILIARY_READERS = {
+    "epci": lambda p: insee_epci.read(p)[1], "cog_communes": insee_cog.read_communes,
+    "cog_departements": insee_cog.read_departements, "cog_mvt": insee_cog.read_mouvements,
+}
+
+
+def discover(input_dir: Path | None) -> list[Path]:
+    return sorted({p for fmt, _ in FORMATS for p in fmt.find(input_dir)})
+
+
+def read(ctx: BuildContext) -> Parsed:
+    """Every official file of the input folder read as the build step reads it (same functions)."""
+    problems: list[Problem] = []
+    formats = {kind: fmt for fmt, kind in FORMATS}
+    auxiliary = []
+    for kind, reader in AUXILIARY_READERS.items():
+        for path in formats[kind].find(ctx.input_dir):
+            frame = contract.collect(problems, reader, path)
+            if frame is not None:
+                auxiliary.append((formats[kind].label, path, len(frame)))
+    result = contract.collect(problems, load_official, ctx)
+    if problems:
+        raise InputRejected(problems)
+    rows, loaded = result
+    return Parsed("insee", discover(ctx.input_dir), {"rows": rows, "loaded": loaded, "auxiliary": auxiliary})
+
+
+def preview(parsed: Parsed, ctx: BuildContext) -> list[tuple[str, str]]:
+    if parsed.data is None:
+        return []
+    lines = [(f"{label} ({path.name})", f"{contract.count(n)} ligne(s) lue(s)")
+             for label, path, n in parsed.data["auxiliary"]]
+    rows = parsed.data["rows"]
+    if len(rows):
+        rows = rows.dropna(subset=["code_geo"])
+        lines.append(("Table indicateurs", f"{contract.count(len(rows))} valeur(s)"))
+        for niveau, n in rows["niveau"].value_counts().items():
+            lines.append((f"  dont niveau {niveau}", contract.count(n)))
+        lines.append(("Indicateurs", contract.listing(rows["indicateur"], limit=20)))
+        lines.append(("Millésimes", contract.listing(rows["millesime"].dropna().astype(int))))
+        deps = set(rows.loc[rows["niveau"] == "departement", "code_geo"])
+        deps |= contract.departements_of_communes(ctx.con, rows.loc[rows["niveau"] == "commune", "code_geo"])
+        sirens = sorted(set(rows.loc[rows["niveau"] == "epci", "code_geo"]))
+        if sirens:
+            deps |= {r[0] for r in ctx.con.execute("SELECT DISTINCT code_departement FROM epci_departements "
+                                                   "WHERE list_contains(?, siren)", [sirens]).fetchall()}
+        lines.append(("Départements couverts", contract.listing(deps)))
+    return lines
+
+
+LOADER = Loader("insee", "INSEE et partenaires", tuple(fmt for fmt, _ in FORMATS), discover, read, preview)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from etl import readers
+from etl.common import column_key
 from etl.errors import InputRejected, Problem
 from etl.insee_base import OfficialFormat, numeric, raise_if, vintage_from_name
 
@@ -80,10 +81,7 @@ def _frame(path: Path) -> pd.DataFrame:
 
 
 def readers_norm(name: str) -> str:
-    import re
-    import unicodedata
-    name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+    return column_key(name).upper()
 
 
 def _result(frame, code, level, indicateur, millesime, valeur, num=None, den=None) -> pd.DataFrame:
