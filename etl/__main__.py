@@ -54,13 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.if_missing and db.exists():
         console.print(f"base présente : {db}")
         return 0
-    from etl.cli_report import RichReporter, summary_table
+    from etl.cli_report import RichReporter, files_table, summary_table
     steps = building.all_steps()
     try:
         with RichReporter([s.name for s in steps], console) as reporter:
             result = building.build(db, args.departements, args.input, reporter, steps)
     except InputRejected as exc:
         console.print(f"[red]Fichier rejeté, base inchangée.[/red]\n{exc}")
+        for outcome in getattr(exc, "files", []):  # every file of --input: loaded / rejected / not read
+            console.print(f"  {outcome.message()}")
         return 2
     except CheckFailed as exc:
         console.print(f"[red]Contrôles échoués, base inchangée.[/red]\n{exc}")
@@ -71,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     console.print(summary_table(result.summary, f"Base construite : {result.db_path}"))
     for step, message in result.warnings:
         console.print(f"[yellow]avertissement[/yellow] ({step}) : {message}")
+    if result.files:
+        console.print(files_table(result.files))
     return 0
 
 

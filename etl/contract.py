@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,18 +117,21 @@ class FileOutcome:
         return f"{self.file} : {self.status} — {self.reason}"
 
 
-#: Headers that identify a publisher's file whatever its name: (who, key columns). A file carrying
-#: one of them but no recognised name or layout is reported with the columns found and expected.
+#: Headers that identify a publisher's file whatever its name: (who, columns all present, a column
+#: prefix one column must start with). A file carrying one of them but no recognised name or layout is
+#: reported with the columns found and those expected.
 OFFICIAL_SIGNATURES = (
-    ("INSEE (Melodi/SDMX)", ("geo", "geo_object", "time_period", "obs_value")),
-    ("INSEE (base communale)", ("codgeo",)),
-    ("INSEE (COG)", ("typecom", "com")),
-    ("Cnaf data.caf.fr", ("annee", "numcom")),
-    ("Cnaf data.caf.fr", ("annee", "numepci")),
-    ("Cnaf data.caf.fr", ("annee", "numdep")),
-    ("Cnaf data.caf.fr", ("dtreffre",)),
-    ("Cnaf data.caf.fr", ("date_reference",)),
-    ("ANCT (programmes)", ("insee_com", "lib_com")),
+    ("INSEE (Melodi / SDMX)", ("geo", "geo_object", "time_period", "obs_value"), None),
+    ("INSEE (base communale)", ("codgeo",), None),
+    ("INSEE (COG)", ("typecom", "com"), None),
+    ("INSEE (COG)", ("mod", "date_eff"), None),
+    ("Cnaf data.caf.fr", ("annee",), "txcouv"),
+    ("Cnaf data.caf.fr", ("annee",), "nbpla"),
+    ("Cnaf data.caf.fr", ("annee", "numcom"), None),
+    ("Cnaf data.caf.fr", ("annee", "numepci"), None),
+    ("Cnaf data.caf.fr", ("dtreffre",), None),
+    ("Cnaf data.caf.fr", ("date_reference",), None),
+    ("ANCT (programmes)", ("insee_com", "lib_com"), None),
 )
 
 
@@ -171,14 +175,17 @@ def _split_header(raw: bytes) -> list[str]:
 
 def looks_official(header: list[str]) -> str | None:
     keys = {column_key(c) for c in header}
-    for who, signature in OFFICIAL_SIGNATURES:
-        if all(s in keys for s in signature):
+    for who, signature, prefix in OFFICIAL_SIGNATURES:
+        if all(s in keys for s in signature) and (prefix is None or any(k.startswith(prefix) for k in keys)):
             return who
     return None
 
 
 def recognised_names(formats: list[Format]) -> str:
-    return " ; ".join(dict.fromkeys(p for f in formats for p in f.patterns))
+    """The recognised names, extension variants folded (`ctg*.csv`, `ctg*.xlsx` → `ctg*`)."""
+    stems = (re.sub(r"\.(csv|txt|tsv|xlsx?|xls\*|xlsm|zip|parquet)$", "", p.lower()) for f in formats
+             for p in f.patterns)
+    return ", ".join(dict.fromkeys(stems))
 
 
 def not_read_reason(path: Path, formats: list[Format]) -> str:
@@ -188,10 +195,10 @@ def not_read_reason(path: Path, formats: list[Format]) -> str:
     header = header_of(path)
     who = looks_official(header)
     if who:
-        similar = [f for f in formats if f.columns and any(column_key(c) in {column_key(h) for h in header}
-                                                           for c in f.columns)]
+        publisher = who.split()[0].lower()  # INSEE, Cnaf, ANCT
+        same = [f for f in formats if f.columns and f.label.lower().startswith(publisher)]
         expected = " | ".join(f"{f.label} : {', '.join(f.columns)} (nom {' ou '.join(f.patterns[:3])})"
-                              for f in (similar or [f for f in formats if f.columns])[:6])
+                              for f in (same or [f for f in formats if f.columns])[:6])
         return (f"ressemble à un fichier {who} mais sa disposition n'est pas reconnue — colonnes trouvées : "
                 f"{', '.join(header[:15])}{' …' if len(header) > 15 else ''} ; dispositions attendues : {expected}")
     return f"nom non reconnu par les chargeurs ; noms reconnus : {recognised_names(formats)}"

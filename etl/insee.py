@@ -67,6 +67,12 @@ CATALOGUE = {
                          "médiane du niveau de vie (MEDYY, Q2YY), au niveau publié par l'INSEE", 3),
     "taux_pauvrete": ("Taux de pauvreté", "%", method.HAUSSE_DEFAVORABLE, 1, "non_agregeable",
                       "Filosofi base-cc / DISP", "part des personnes sous 60 % du niveau de vie médian (TP60YY)", 4),
+    "revenu_d1_uc": ("1er décile du niveau de vie", "€", method.BAISSE_DEFAVORABLE, 0, "non_agregeable",
+                     "Filosofi (Melodi)", "niveau de vie sous lequel vivent 10 % des personnes (D1_SL)", None),
+    "revenu_d9_uc": ("9e décile du niveau de vie", "€", method.BAISSE_DEFAVORABLE, 0, "non_agregeable",
+                     "Filosofi (Melodi)", "niveau de vie au-dessus duquel vivent 10 % des personnes (D9_SL)", None),
+    "indice_gini": ("Indice de Gini du niveau de vie", "indice", method.HAUSSE_DEFAVORABLE, 3, "non_agregeable",
+                    "Filosofi (Melodi)", "indice de Gini des niveaux de vie (GI_SL), de 0 (égalité) à 1", None),
     "taux_chomage": ("Taux de chômage (recensement)", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
                      "base-cc-emploi-pop-active", "chômeurs 15-64 ans / actifs 15-64 ans (au sens du recensement)", 5),
     "part_emploi_precaire": ("Part des salariés en emploi précaire", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
@@ -102,6 +108,7 @@ TABLEAU1_CUMUL = "Cumul d'indicateurs défavorables / valeur de référence"
 FORMATS: list[tuple[OfficialFormat, str]] = [
     (insee_rp.STRUCT_POP, "rp_struct"), (insee_rp.EMPLOI, "rp_emploi"),
     (insee_filosofi.BASE_CC, "filosofi_base_cc"), (insee_filosofi.DISP, "filosofi_disp"),
+    (insee_filosofi.MELODI, "filosofi_melodi"),
     (insee_epci.FORMAT, "epci"), (insee_cog.COMMUNES, "cog_communes"),
     (insee_cog.DEPARTEMENTS, "cog_departements"), (insee_cog.MOUVEMENTS, "cog_mvt"),
     (insee_petite_enfance.COUVERTURE, "couverture"), (insee_petite_enfance.POTENTIEL, "potentiel"),
@@ -110,6 +117,7 @@ FORMATS: list[tuple[OfficialFormat, str]] = [
 FEEDS = {"rp_struct": "variation_population, indice_vieillissement, part_ouvriers, population, part_60_plus, "
                       "part_75_plus", "rp_emploi": "taux_chomage, part_emploi_precaire",
          "filosofi_base_cc": "revenu_median_uc, taux_pauvrete", "filosofi_disp": "revenu_median_uc, taux_pauvrete",
+         "filosofi_melodi": "revenu_median_uc, taux_pauvrete, revenu_d1_uc, revenu_d9_uc, indice_gini",
          "epci": "composition des EPCI (agrégation)", "cog_communes": "communes et départements (agrégation)",
          "cog_departements": "départements → régions (agrégation)",
          "cog_mvt": "communes fusionnées → commune actuelle", "couverture": "taux_couverture_accueil",
@@ -316,7 +324,8 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
         return pd.DataFrame(), loaded
     for fmt, kind in FORMATS:
         loaded.files[kind] = fmt.find(ctx.input_dir)
-    data_kinds = ("rp_struct", "rp_emploi", "filosofi_base_cc", "filosofi_disp", "couverture", "potentiel", "revenu")
+    data_kinds = ("rp_struct", "rp_emploi", "filosofi_base_cc", "filosofi_disp", "filosofi_melodi", "couverture",
+                  "potentiel", "revenu")
     if not any(loaded.files[k] for k in data_kinds):
         return pd.DataFrame(), loaded
     geo = _geography(ctx, loaded.files)
@@ -332,9 +341,13 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
             year = int(counts["millesime"].max()) if len(counts) else insee_rp.vintage(path)
             frames.append(rows.assign(source=loaded.source_for(formats[kind], year, path, len(rows)),
                                       perimetre=np.where(rows["niveau"] == "epci", geo["perimetre_epci"], None)))
-    for kind, reader in (("filosofi_base_cc", insee_filosofi.read_base_cc), ("filosofi_disp", insee_filosofi.read_disp)):
+    for kind, reader in (("filosofi_base_cc", insee_filosofi.read_base_cc), ("filosofi_disp", insee_filosofi.read_disp),
+                         ("filosofi_melodi", insee_filosofi.read_melodi)):
         for path in loaded.files[kind]:
             values = reader(path)
+            if kind == "filosofi_melodi":
+                values, counts = values
+                _report_melodi(ctx, path, counts)
             if remapping is not None:  # a median cannot be summed: stale commune codes are dropped
                 stale = (values["niveau"] == "commune") & values["code_geo"].isin(remapping.target)
                 if stale.any():
@@ -355,6 +368,9 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
                          ("revenu", insee_petite_enfance.read_revenu)):
         for path in loaded.files[kind]:
             values = reader(path)
+            if values.attrs.get("placeholders"):
+                ctx.warn("indicateurs INSEE", f"{path.name} : {values.attrs['placeholders']} ligne(s) au code "
+                         "provisoire du diffuseur (« XX ») non chargée(s)")
             rows = [values]
             communes = values[(values["niveau"] == "commune") & values["denominateur"].notna()]
             absent = tuple(lv for lv in ("epci", "departement", "region", "france") if lv not in set(values["niveau"]))
@@ -371,6 +387,21 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
             loaded.source_for(formats[kind], insee_rp.vintage(path), path, 0)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return out.assign(jeu="insee", libelle_geo=out.get("libelle_geo"), ligne_source=None), loaded
+
+
+def _report_melodi(ctx: BuildContext, path: Path, counts: dict[str, int]) -> None:
+    """What a Melodi file held but the build did not load, said once per file."""
+    if counts["secret"]:
+        ctx.warn("indicateurs INSEE", f"{path.name} : {counts['secret']} valeur(s) sous secret statistique "
+                 "(CONF_STATUS = C), sans ligne dans indicateurs")
+    if counts["vides"]:
+        ctx.warn("indicateurs INSEE", f"{path.name} : {counts['vides']} valeur(s) vide(s) sans secret déclaré, ignorée(s)")
+    if counts["autres_niveaux"]:
+        ctx.warn("indicateurs INSEE", f"{path.name} : {counts['autres_niveaux']} ligne(s) d'autres niveaux "
+                 "géographiques (arrondissements, bassins de vie…) non chargée(s)")
+    if counts["autres_mesures"]:
+        ctx.warn("indicateurs INSEE", f"{path.name} : {counts['autres_mesures']} ligne(s) d'autres mesures "
+                 f"(hors {', '.join(insee_filosofi.MEASURES)}) non chargée(s)")
 
 
 # -- step ----------------------------------------------------------------------------------------

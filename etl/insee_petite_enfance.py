@@ -29,7 +29,11 @@ from etl.insee_base import OfficialFormat, numeric, raise_if, vintage_from_name
 COUVERTURE = OfficialFormat(
     key="cafdata-couverture-pe", label="Cnaf, Cafdata — taux de couverture global petite enfance",
     publisher="Cnaf (Cafdata, Onape)", doc_url="https://data.caf.fr/",
-    patterns=("txcouv_pe_epci*.csv", "txcouv_pe_com*.csv", "taux_couverture_pe*.csv"))
+    patterns=("txcouv_pe_epci*.csv", "txcouv_pe_com*.csv", "txcouv_pe_dep*.csv", "txcouv_pe_reg*.csv",
+              "taux_couverture_pe*.csv"),
+    vintage="2019–2023 (data.caf.fr)",
+    columns=("annee", "numcom | numepci | numdep | numregi", "txcouv_com | txcouv_epci | txcouv_dep | txcouv_reg"),
+    family="insee")
 POTENTIEL = OfficialFormat(
     key="dgcl-potentiel-financier", label="DGCL, potentiel financier par habitant (fiches DGF)",
     publisher="DGCL", doc_url="https://www.collectivites-locales.gouv.fr/",
@@ -93,18 +97,59 @@ def _result(frame, code, level, indicateur, millesime, valeur, num=None, den=Non
 
 
 def _millesime(frame: pd.DataFrame, path: Path, problems: list[Problem]):
-    if "ANNEE" in frame.columns:
-        return pd.to_numeric(frame["ANNEE"], errors="coerce").astype("Int64").to_numpy()
+    if "ANNEE" in frame.columns:  # a year, or a date (`2022-12-31`) in some exports
+        return pd.to_numeric(frame["ANNEE"].astype(str).str[:4], errors="coerce").astype("Int64").to_numpy()
     year = vintage_from_name(Path(path).name)
     if year is None:
         problems.append(Problem(Path(path).name, None, "ANNEE", None, "une colonne ANNEE ou l'année dans le nom"))
     return year
 
 
+#: data.caf.fr exports: territory code and global rate per scale (field names, lower case in the file).
+CAF_SCALES = {"COM": "NUMCOM", "EPCI": "NUMEPCI", "DEP": "NUMDEP", "REG": "NUMREGI"}
+#: data.caf.fr exports « avec libellés » (`use_labels=true`): French labels → field names.
+CAF_LABELS = {"DATE_REFERENCE": "ANNEE", "ANNEE_DE_REFERENCE": "ANNEE",
+              "NUMERO_COMMUNE": "NUMCOM", "CODE_COMMUNE": "NUMCOM", "NUMERO_EPCI": "NUMEPCI", "CODE_EPCI": "NUMEPCI",
+              "NUMERO_DEPARTEMENT": "NUMDEP", "CODE_DEPARTEMENT": "NUMDEP",
+              "NUMERO_REGION": "NUMREGI", "CODE_REGION": "NUMREGI", "TAUX_DE_COUV_GLOBAL": "TXCOUV_GLOBAL"}
+#: Placeholder codes of the exports (a commune outside any EPCI, an unknown territory): no row.
+CAF_PLACEHOLDERS = {"XX", "XXXXX", "XXXXXXXXX", "99999", ""}
+
+
+def _caf_export(frame: pd.DataFrame) -> tuple[str, str] | None:
+    """(code column, rate column) of a data.caf.fr `txcouv_pe_<scale>` export, or None (older layout)."""
+    frame.rename(columns={c: CAF_LABELS[c] for c in frame.columns if c in CAF_LABELS}, inplace=True)
+    for scale, code in CAF_SCALES.items():
+        if f"TXCOUV_{scale}" in frame.columns and code in frame.columns:
+            return code, f"TXCOUV_{scale}"
+    if "TXCOUV_GLOBAL" in frame.columns:  # label header: the code column is the most local one present
+        code = next((c for c in CAF_SCALES.values() if c in frame.columns), None)
+        if code:
+            return code, "TXCOUV_GLOBAL"
+    return None
+
+
 def read_couverture(path: Path) -> pd.DataFrame:
-    """taux_couverture_accueil (places per 100 children under 3) by territory."""
+    """taux_couverture_accueil (places per 100 children under 3) by territory.
+
+    data.caf.fr exports (field names or labels, `;`, decimal commas) give the published global rate
+    (`txcouv_<scale>`), kept as published; rows whose code is a placeholder (`XX`) are dropped and
+    counted in `attrs["placeholders"]`. Older files with places and children recompute the rate."""
     frame = _frame(path)
     problems: list[Problem] = []
+    caf = _caf_export(frame)
+    if caf is not None:
+        code_col, rate_col = caf
+        placeholder = frame[code_col].str.upper().isin(CAF_PLACEHOLDERS).to_numpy()
+        skipped = {frame.attrs["first_row"] + int(i) for i in np.flatnonzero(placeholder)}
+        code, level = classify_codes(frame[code_col], frame.attrs["file"], frame.attrs["first_row"], problems)
+        problems = [p for p in problems if p.row not in skipped]  # a placeholder code is no row, not an error
+        millesime = _millesime(frame, path, problems)
+        valeur = numeric(frame, rate_col, problems)
+        raise_if(problems)
+        out = _result(frame, code, level, "taux_couverture_accueil", millesime, valeur)
+        out.attrs["placeholders"] = len(skipped)
+        return out
     column = _code_column(frame)
     code, level = classify_codes(frame[column], frame.attrs["file"], frame.attrs["first_row"], problems)
     millesime = _millesime(frame, path, problems)
@@ -122,9 +167,11 @@ def read_couverture(path: Path) -> pd.DataFrame:
         if valeur.dropna().le(1.5).all():  # published as a proportion (0,54), not per 100
             valeur = valeur * 100
     else:
-        raise InputRejected([Problem(frame.attrs["file"], frame.attrs["first_row"] - 1, "CAPACITE_THEORIQUE",
-                                     list(frame.columns)[:8],
-                                     "CAPACITE_THEORIQUE et NBENF_MOINS3, ou TXCOUV_GLOBAL")])
+        raise InputRejected([Problem(frame.attrs["file"], frame.attrs["first_row"] - 1, "TXCOUV_<échelle>",
+                                     list(frame.columns)[:12],
+                                     "un export data.caf.fr txcouv_pe_<échelle> (annee ; numcom / numepci / numdep ; "
+                                     "txcouv_com / txcouv_epci / txcouv_dep), ou CAPACITE_THEORIQUE et NBENF_MOINS3, "
+                                     "ou TXCOUV_GLOBAL")])
     raise_if(problems)
     return _result(frame, code, level, "taux_couverture_accueil", millesime, valeur, num, den)
 
