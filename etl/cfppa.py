@@ -1104,7 +1104,7 @@ def step_nomenclature(ctx: BuildContext) -> int:
 def _reference(ctx: BuildContext) -> Reference:
     from etl import reference
     built = {r[0] for r in ctx.con.execute("SELECT code FROM departements").fetchall()}
-    all_deps = set(reference._read("departements")["code"])
+    all_deps = set(reference.read_packaged("departements")["code"])
     commune_dep = dict(ctx.con.execute("SELECT code_insee, code_departement FROM communes").fetchall())
     return Reference(all_deps, built, commune_dep, CommuneResolver(ctx.con))
 

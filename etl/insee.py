@@ -227,8 +227,8 @@ def _geography(ctx: BuildContext, files: dict[str, list[Path]]) -> dict:
         geo["dep_region"] = dict(zip(cog["code_departement"], cog["code_region"]))
     else:
         geo["commune_dep"] = {}
-        deps = reference._read("departements")
-        regions = reference._read("regions").set_index("id")["code"]
+        deps = reference.read_packaged("departements")
+        regions = reference.read_packaged("regions").set_index("id")["code"]
         geo["dep_region"] = dict(zip(deps["code"], deps["region_id"].map(regions)))
     if files.get("cog_departements"):
         deps = insee_cog.read_departements(files["cog_departements"][-1])

@@ -118,10 +118,12 @@ CAF_PLACEHOLDERS = {"XX", "XXXXX", "XXXXXXXXX", "99999", ""}
 
 def _caf_export(frame: pd.DataFrame) -> tuple[str, str] | None:
     """(code column, rate column) of a data.caf.fr `txcouv_pe_<scale>` export, or None (older layout)."""
-    frame.rename(columns={c: CAF_LABELS[c] for c in frame.columns if c in CAF_LABELS}, inplace=True)
+    frame.columns = [CAF_LABELS.get(c, c) for c in frame.columns]
     for scale, code in CAF_SCALES.items():
         if f"TXCOUV_{scale}" in frame.columns and code in frame.columns:
             return code, f"TXCOUV_{scale}"
+    if {"CAPACITE_THEORIQUE", "NBENF_MOINS3"} <= set(frame.columns):  # older file: the rate is recomputed
+        return None
     if "TXCOUV_GLOBAL" in frame.columns:  # label header: the code column is the most local one present
         code = next((c for c in CAF_SCALES.values() if c in frame.columns), None)
         if code:
