@@ -165,6 +165,7 @@ KINDS: dict[str, Kind] = {k.key: k for k in [
     _insee_kind("rp_emploi", "INSEE — recensement, emploi et population active (base-cc)"),
     _insee_kind("filosofi_base_cc", "INSEE — Filosofi, base communale"),
     _insee_kind("filosofi_disp", "INSEE — Filosofi, revenus disponibles (DISP)"),
+    _insee_kind("filosofi_melodi", "INSEE — Filosofi 2, base communale format long (Melodi, 2021 géo. 2025 et 2023)"),
     _insee_kind("epci", "INSEE — composition communale des EPCI"),
     _insee_kind("cog_communes", "INSEE — COG, communes"),
     _insee_kind("cog_departements", "INSEE — COG, départements"),
@@ -541,7 +542,9 @@ def _stage_and_validate(report: Report, data: bytes, display: str, folder: Path,
     if kind is None:
         report.problems.append(Problem(display, None, None, "type de fichier non reconnu",
                                        "un nom de fichier ou un en-tête de l'un des modèles (choisir le type "
-                                       "de fichier dans la liste)"))
+                                       "de fichier dans la liste) — la construction ne lirait pas ce fichier : "
+                                       + contract.not_read_reason(staged, contract.all_formats(
+                                           list(LOADERS.values())))))
         return
     label = display
     if kind.family == "lot":
@@ -550,9 +553,10 @@ def _stage_and_validate(report: Report, data: bytes, display: str, folder: Path,
         if report.problems:
             return
         picked = {p for k in KINDS.values() if k.family != "lot" for p in k.discover(folder)}
+        formats = contract.all_formats(list(LOADERS.values()))
         for path in sorted(folder.iterdir()):
-            if path not in picked:
-                report.warnings.append(f"{path.name} : nom non reconnu, la construction ignorerait ce fichier")
+            if path not in picked:  # what the build would report for it: not read, and why
+                report.warnings.append(f"{path.name} : {contract.NOT_READ} — {contract.not_read_reason(path, formats)}")
         if not picked:
             report.problems.append(Problem(display, None, None, sorted(p.name for p in folder.iterdir())[:10],
                                            "au moins un fichier nommé comme dans le dossier --input (cfppa_*.csv, "
