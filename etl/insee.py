@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl import insee_cog, insee_epci, insee_filosofi, insee_petite_enfance, insee_rp, readers, reference
+from etl import caf_allocataires, insee_cog, insee_epci, insee_filosofi, insee_petite_enfance, insee_rp, readers, reference
 from etl.build import BuildContext, Step
 from etl import contract
 from etl.common import departements_of
@@ -73,6 +73,18 @@ CATALOGUE = {
                      "Filosofi (Melodi)", "niveau de vie au-dessus duquel vivent 10 % des personnes (D9_SL)", None),
     "indice_gini": ("Indice de Gini du niveau de vie", "indice", method.HAUSSE_DEFAVORABLE, 3, "non_agregeable",
                     "Filosofi (Melodi)", "indice de Gini des niveaux de vie (GI_SL), de 0 (égalité) à 1", None),
+    **{code: (label, "foyers" if code.startswith("foyers") else "personnes", method.BAISSE_DEFAVORABLE, 0, "somme",
+              "Cnaf data.caf.fr s_ben_com_f", f"{definition} en décembre, tels que publiés par la Cnaf (arrondis à 5 ; "
+              "somme des valeurs publiées pour un EPCI ou un département)", None)
+       for code, label, definition in (
+           ("foyers_allocataires_caf", "Foyers allocataires de la CAF", "foyers allocataires (indfoy_ndur)"),
+           ("personnes_couvertes_caf", "Personnes couvertes par la CAF", "personnes couvertes (indnbp_ndur)"),
+           ("foyers_rsa_caf", "Foyers allocataires du RSA", "foyers bénéficiaires du RSA (indfoy_rsa)"),
+           ("foyers_prime_activite_caf", "Foyers allocataires de la prime d'activité", "foyers (indfoy_ppa)"),
+           ("foyers_apl_caf", "Foyers allocataires de l'APL", "foyers (indfoy_apl)"),
+           ("foyers_als_caf", "Foyers allocataires de l'ALS", "foyers (indfoy_als)"),
+           ("foyers_alf_caf", "Foyers allocataires de l'ALF", "foyers (indfoy_alf)"),
+           ("foyers_af_caf", "Foyers allocataires des allocations familiales", "foyers (indfoy_af)"))},
     "taux_chomage": ("Taux de chômage (recensement)", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
                      "base-cc-emploi-pop-active", "chômeurs 15-64 ans / actifs 15-64 ans (au sens du recensement)", 5),
     "part_emploi_precaire": ("Part des salariés en emploi précaire", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
@@ -112,7 +124,7 @@ FORMATS: list[tuple[OfficialFormat, str]] = [
     (insee_epci.FORMAT, "epci"), (insee_cog.COMMUNES, "cog_communes"),
     (insee_cog.DEPARTEMENTS, "cog_departements"), (insee_cog.MOUVEMENTS, "cog_mvt"),
     (insee_petite_enfance.COUVERTURE, "couverture"), (insee_petite_enfance.POTENTIEL, "potentiel"),
-    (insee_petite_enfance.REVENU, "revenu"),
+    (insee_petite_enfance.REVENU, "revenu"), (caf_allocataires.FORMAT, "caf_allocataires"),
 ]
 FEEDS = {"rp_struct": "variation_population, indice_vieillissement, part_ouvriers, population, part_60_plus, "
                       "part_75_plus", "rp_emploi": "taux_chomage, part_emploi_precaire",
@@ -121,7 +133,8 @@ FEEDS = {"rp_struct": "variation_population, indice_vieillissement, part_ouvrier
          "epci": "composition des EPCI (agrégation)", "cog_communes": "communes et départements (agrégation)",
          "cog_departements": "départements → régions (agrégation)",
          "cog_mvt": "communes fusionnées → commune actuelle", "couverture": "taux_couverture_accueil",
-         "potentiel": "potentiel_financier_habitant", "revenu": "revenu_net_moyen_foyer"}
+         "potentiel": "potentiel_financier_habitant", "revenu": "revenu_net_moyen_foyer",
+         "caf_allocataires": "foyers_allocataires_caf, personnes_couvertes_caf, foyers_rsa_caf, …"}
 
 DDL = """
 CREATE TABLE indicateurs_catalogue (
@@ -325,7 +338,7 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
     for fmt, kind in FORMATS:
         loaded.files[kind] = fmt.find(ctx.input_dir)
     data_kinds = ("rp_struct", "rp_emploi", "filosofi_base_cc", "filosofi_disp", "filosofi_melodi", "couverture",
-                  "potentiel", "revenu")
+                  "potentiel", "revenu", "caf_allocataires")
     if not any(loaded.files[k] for k in data_kinds):
         return pd.DataFrame(), loaded
     geo = _geography(ctx, loaded.files)
@@ -341,6 +354,16 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
             year = int(counts["millesime"].max()) if len(counts) else insee_rp.vintage(path)
             frames.append(rows.assign(source=loaded.source_for(formats[kind], year, path, len(rows)),
                                       perimetre=np.where(rows["niveau"] == "epci", geo["perimetre_epci"], None)))
+    for path in loaded.files["caf_allocataires"]:  # counts as published: summed, never unrounded
+        values, counts = caf_allocataires.read(path)
+        if counts["non_localises"]:
+            ctx.warn("indicateurs INSEE", f"{path.name} : {counts['non_localises']} ligne(s) de foyers non localisés "
+                     "(code commune vide) non chargée(s)")
+        counts_now = _remap(values, ctx, remapping, geo, path.name)
+        rows = _keep_in_scope(_aggregate_communes(counts_now, geo), ctx, geo)
+        year = int(values["millesime"].max()) if len(values) else None
+        frames.append(rows.assign(source=loaded.source_for(formats["caf_allocataires"], year, path, len(rows)),
+                                  perimetre=np.where(rows["niveau"] == "epci", geo["perimetre_epci"], None)))
     for kind, reader in (("filosofi_base_cc", insee_filosofi.read_base_cc), ("filosofi_disp", insee_filosofi.read_disp),
                          ("filosofi_melodi", insee_filosofi.read_melodi)):
         for path in loaded.files[kind]:

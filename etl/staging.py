@@ -173,6 +173,7 @@ KINDS: dict[str, Kind] = {k.key: k for k in [
     _insee_kind("couverture", "Cafdata / ONAPE — taux de couverture petite enfance"),
     _insee_kind("potentiel", "DGCL — potentiel financier"),
     _insee_kind("revenu", "DGFiP — revenu fiscal de référence (IRCOM)"),
+    _insee_kind("caf_allocataires", "Cnaf data.caf.fr — foyers allocataires et personnes couvertes (s_ben_com_f)"),
     Kind("lot", "Lot de fichiers (zip) — vérifié comme un dossier --input complet", "lot", (".zip",),
          lambda folder: [], "lot.zip", "une archive .zip de fichiers nommés comme dans le dossier --input"),
 ]}

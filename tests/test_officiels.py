@@ -55,7 +55,8 @@ def test_formats_table_marks_today_layouts_as_loaded(built):
 
 def test_confidential_melodi_cells_give_no_row_and_are_counted(built):
     con, result = built
-    assert con.execute("SELECT count(*) FROM indicateurs WHERE code_geo = '61483'").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM indicateurs WHERE code_geo = '61483' "
+                       "AND source LIKE 'insee-filosofi%'").fetchone()[0] == 0
     messages = [m for _, m in result.warnings if m.startswith("FILOSOFI_CC_csv.zip")]
     assert any("2 valeur(s) sous secret statistique (CONF_STATUS = C)" in m for m in messages)
     assert any("1 ligne(s) d'autres niveaux" in m for m in messages)      # the ARM row
@@ -99,6 +100,20 @@ def test_data_caf_fr_exports_field_names_labels_decimal_commas_and_placeholders(
     assert any("txcouv_pe_epci.csv : 1 ligne(s) au code provisoire" in m for _, m in result.warnings)
 
 
+def test_caf_allocataires_are_loaded_as_published_rounded_to_five(built):
+    con, result = built
+    assert _value(con, "foyers_allocataires_caf", "commune", "61001", 2023, "cnaf-allocataires") == 6415
+    assert _value(con, "personnes_couvertes_caf", "commune", "35238", 2023, "cnaf-allocataires") == 118905
+    assert _value(con, "foyers_rsa_caf", "commune", "61483", 2023, "cnaf-allocataires") is None  # masked cell
+    assert _value(con, "foyers_prime_activite_caf", "commune", "61483", 2023, "cnaf-allocataires") == 55
+    # a département is the sum of the published commune values (nothing unrounded)
+    assert _value(con, "foyers_allocataires_caf", "departement", "61", 2023, "cnaf-allocataires") == 6415 + 245
+    assert any("s_ben_com_f.csv : 1 ligne(s) de foyers non localisés" in m for _, m in result.warnings)
+    unit, calcul = con.execute("SELECT unite, calcul FROM indicateurs_catalogue "
+                               "WHERE indicateur = 'foyers_allocataires_caf'").fetchone()
+    assert (unit, calcul) == ("foyers", "somme")
+
+
 def test_every_file_of_the_official_folder_is_loaded_rejected_or_not_read(built):
     con, result = built
     on_disk = sorted(p.name for p in OFFICIELS.iterdir())
@@ -108,6 +123,7 @@ def test_every_file_of_the_official_folder_is_loaded_rejected_or_not_read(built)
     assert sorted(table) == on_disk
     assert table["FILOSOFI_CC_csv.zip"] == table["base-cc-filosofi-2021-geo2025_csv.zip"] == "chargé"
     assert table["txcouv_pe_epci.csv"] == table["txcouv_pe_dep.csv"] == table["v_commune_2025.csv"] == "chargé"
+    assert table["s_ben_com_f.csv"] == "chargé"
     assert table["txcouv_pe_nat.csv"] == table["lisez-moi.txt"] == "non lu"
 
 
