@@ -39,7 +39,7 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from etl import aide_domicile, cfppa, contract, ctg, fragilite, insee, readers
+from etl import aide_domicile, cfppa, contract, ctg, fragilite, insee, programmes, readers
 from etl.build import BuildContext
 from etl.common import column_key, sha256_bytes
 from etl.errors import Problem
@@ -174,6 +174,10 @@ KINDS: dict[str, Kind] = {k.key: k for k in [
     _insee_kind("potentiel", "DGCL — potentiel financier"),
     _insee_kind("revenu", "DGFiP — revenu fiscal de référence (IRCOM)"),
     _insee_kind("caf_allocataires", "Cnaf data.caf.fr — foyers allocataires et personnes couvertes (s_ben_com_f)"),
+    Kind("programmes", "ANCT — Petites villes de demain ou Action cœur de ville (liste des communes)", "programmes",
+         (".csv",), programmes.discover, "petites_villes_de_demain{suffix}",
+         "petites_villes_de_demain*.csv, pvd*.csv, action_coeur_de_ville*.csv ou acv*.csv",
+         _columns_signature(["insee_com", "lib_com", "date_signature"])),
     Kind("lot", "Lot de fichiers (zip) — vérifié comme un dossier --input complet", "lot", (".zip",),
          lambda folder: [], "lot.zip", "une archive .zip de fichiers nommés comme dans le dossier --input"),
 ]}
@@ -416,7 +420,7 @@ def reference_context(db_path: Path, input_dir: Path):
 #: family → the source's loader; the check runs `read` then `preview`, as the build runs `read`.
 LOADERS: dict[str, contract.Loader] = {loader.family: loader for loader in
                                        (cfppa.LOADER, fragilite.LOADER, ctg.LOADER, aide_domicile.LOADER,
-                                        insee.LOADER)}
+                                        insee.LOADER, programmes.LOADER)}
 
 
 def _validator(loader: contract.Loader) -> Callable[[BuildContext, list[Problem]], list[tuple[str, str]]]:

@@ -69,7 +69,7 @@ def test_the_private_call_detector_finds_one(tmp_path):
 
 def test_every_source_module_declares_one_loader_with_its_formats():
     loaders = {loader.family: loader for loader in contract.loaders()}
-    assert set(loaders) == {"cfppa", "ctg", "fragilite", "aide_domicile", "insee"}
+    assert set(loaders) == {"cfppa", "ctg", "fragilite", "aide_domicile", "insee", "programmes"}
     for loader in loaders.values():
         assert loader.formats, loader.family
         for fmt in loader.formats:

@@ -9,11 +9,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl import build, contract, insee
+from etl import build, contract, insee, programmes
+from query import ctg as ctg_query
+from query import synthese
+from query.db import Database
 from etl.errors import InputRejected
 
 OFFICIELS = Path(__file__).resolve().parent / "fixtures" / "officiels"
-STEPS = [*build.REFERENCE_STEPS, *insee.STEPS]
+STEPS = [*build.REFERENCE_STEPS, *insee.STEPS, *programmes.STEPS]
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +26,11 @@ def built(tmp_path_factory):
     con = duckdb.connect(str(path), read_only=True)
     yield con, result
     con.close()
+
+
+@pytest.fixture(scope="module")
+def database(built):
+    return Database(built[1].db_path)
 
 
 def _value(con, indicateur, niveau, code, millesime, source_prefix):
@@ -123,7 +131,8 @@ def test_every_file_of_the_official_folder_is_loaded_rejected_or_not_read(built)
     assert sorted(table) == on_disk
     assert table["FILOSOFI_CC_csv.zip"] == table["base-cc-filosofi-2021-geo2025_csv.zip"] == "chargé"
     assert table["txcouv_pe_epci.csv"] == table["txcouv_pe_dep.csv"] == table["v_commune_2025.csv"] == "chargé"
-    assert table["s_ben_com_f.csv"] == "chargé"
+    assert table["s_ben_com_f.csv"] == table["petites_villes_de_demain.csv"] == "chargé"
+    assert table["action_coeur_de_ville.csv"] == "chargé"
     assert table["txcouv_pe_nat.csv"] == table["lisez-moi.txt"] == "non lu"
 
 
@@ -174,3 +183,24 @@ def test_a_melodi_file_without_its_measure_column_lists_columns_found_and_expect
     assert problem.column == "FILOSOFI_MEASURE"
     assert problem.value == ["GEO", "GEO_OBJECT", "TIME_PERIOD", "OBS_VALUE"]
     assert "GEO;GEO_OBJECT;FILOSOFI_MEASURE;UNIT_MEASURE" in problem.expected
+
+
+def test_programme_lists_load_both_date_formats_and_today_codes(built):
+    con, _ = built
+    rows = con.execute("SELECT programme, code_insee, code_insee_publie, identifiant, date_signature "
+                       "FROM programmes_territoriaux ORDER BY programme, code_insee").fetchall()
+    assert [(p, c, pub, i, d.isoformat()) for p, c, pub, i, d in rows] == [
+        ("ACV", "61001", "61001", "ACV-61-001", "2018-09-28"),   # DD-MM-YYYY
+        ("PVD", "35012", "35012", "PVD-35-003", "2021-04-02"),   # DD/MM/YYYY (2026 format)
+        ("PVD", "61096", "61135", "PVD-61-020", "2021-06-30"),   # ISO; Couterne → Rives d'Andaine
+        ("PVD", "61483", "61483", "PVD-61-012", "2021-03-15")]
+
+
+def test_programmes_are_shown_next_to_conventions_on_the_portrait_and_the_ctg_page(database):
+    alencon = synthese.commune_sections(database, "61001")
+    titles = [s.title for s in alencon]
+    assert "Programmes territoriaux (Petites villes de demain, Action cœur de ville)" in titles
+    section = next(s for s in alencon if s.title.startswith("Programmes"))
+    assert section.lines == ["Action cœur de ville — Alençon (61001), convention signée le 28/09/2018"]
+    page = ctg_query.programmes(database, "61")
+    assert sorted(page["code_insee"]) == ["61001", "61096", "61483"]

@@ -14,7 +14,7 @@ from ui.format import nombre
 
 AUTO = "auto"
 FAMILY_LABELS = {"cfppa": "CFPPA", "fragilite": "Fragilité", "ctg": "CTG", "aide_domicile": "Aide à domicile",
-                 "insee": "INSEE et partenaires", "lot": "Lot"}
+                 "insee": "INSEE et partenaires", "programmes": "Programmes ANCT", "lot": "Lot"}
 #: Up to this many problems are shown as a plain table; beyond, as a scrollable grid.
 TABLE_ROWS = 200
 COLUMN_LABELS = {"gravite": "Gravité", "fichier": "Fichier", "ligne": "Ligne", "colonne": "Colonne",
