@@ -54,6 +54,7 @@ class Format:
     vintage: str | None = None   # millésimes read (text: « 2015, 2019–2022 »)
     columns: tuple[str, ...] = ()  # expected header (key columns), shown when a layout is unknown
     family: str = ""             # the loader (cfppa, ctg, fragilite, aide_domicile, insee)
+    definition: str = ""         # generation of the definition (two vintages compare only if equal)
 
     def matches(self, name: str) -> bool:
         return any(fnmatch.fnmatch(name.lower(), p.lower()) for p in self.patterns)

@@ -153,6 +153,7 @@ CREATE TABLE indicateurs (
     libelle_geo TEXT,             -- name as printed / as in the file
     perimetre TEXT,               -- geography the figure describes
     ligne_source INTEGER,         -- line of the quoted report
+    definition TEXT,              -- generation of the definition (Filosofi 1 / 2): compare only within one
     PRIMARY KEY (code_geo, niveau, indicateur, millesime, source));
 CREATE TABLE indicateurs_cumul_publie (
     code_geo TEXT NOT NULL, niveau TEXT NOT NULL, millesime INTEGER NOT NULL, cumul INTEGER NOT NULL,
@@ -194,7 +195,9 @@ def read_tableau1(path: Path = TABLEAU1_FILE, mapping_path: Path = TABLEAU1_MAPP
     validator.raise_if_any()
     values = pd.concat(rows, ignore_index=True)
     values = values.assign(numerateur=np.nan, denominateur=np.nan, source=SOURCE_TABLEAU1.source,
-                           jeu="sdaasp", perimetre="EPCI au 1er janvier 2017 (SDAASP de l'Orne)")
+                           jeu="sdaasp", perimetre="EPCI au 1er janvier 2017 (SDAASP de l'Orne)",
+                           definition=values["indicateur"].map(  # Filosofi 2015: the first generation
+                               {"revenu_median_uc": insee_filosofi.FILOSOFI_1, "taux_pauvrete": insee_filosofi.FILOSOFI_1}))
     published = pd.DataFrame({"code_geo": [codes[t][0] for t in printed["territoire"]],
                               "niveau": [codes[t][1] for t in printed["territoire"]],
                               "millesime": 2015, "cumul": cumul, "reference": FRANCE_METRO,
@@ -218,9 +221,11 @@ class Loaded:
     def __init__(self) -> None:
         self.files: dict[str, list[Path]] = defaultdict(list)
         self.sources: dict[str, tuple[Source, list[Path], int]] = {}
+        self.formats: dict[str, OfficialFormat] = {}  # source key → its format
 
     def source_for(self, fmt: OfficialFormat, year, path: Path, rows: int) -> str:
         key = f"{fmt.key}-{year}" if year else fmt.key
+        self.formats[key] = fmt
         if key in self.sources:
             src, paths, count = self.sources[key]
             self.sources[key] = (src, [*paths, path], count + rows)
@@ -408,8 +413,10 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
             path = (sorted(loaded.files[kind], key=lambda p: insee_epci.vintage(p) or 0) if kind == "epci"
                     else loaded.files[kind])[-1]
             loaded.source_for(formats[kind], insee_rp.vintage(path), path, 0)
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return out.assign(jeu="insee", libelle_geo=out.get("libelle_geo"), ligne_source=None), loaded
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source"])
+    definitions = {key: fmt.definition or None for key, fmt in loaded.formats.items()}
+    return out.assign(jeu="insee", libelle_geo=out.get("libelle_geo"), ligne_source=None,
+                      definition=out["source"].map(definitions)), loaded
 
 
 def _report_melodi(ctx: BuildContext, path: Path, counts: dict[str, int]) -> None:
@@ -430,7 +437,7 @@ def _report_melodi(ctx: BuildContext, path: Path, counts: dict[str, int]) -> Non
 # -- step ----------------------------------------------------------------------------------------
 
 COLUMNS = ["code_geo", "niveau", "indicateur", "millesime", "valeur", "numerateur", "denominateur", "source",
-           "jeu", "annee_debut", "libelle_geo", "perimetre", "ligne_source"]
+           "jeu", "annee_debut", "libelle_geo", "perimetre", "ligne_source", "definition"]
 
 
 def step_indicateurs(ctx: BuildContext) -> int:

@@ -26,17 +26,23 @@ from etl.errors import InputRejected, Problem
 from etl.insee_base import (OfficialFormat, codes, numeric, raise_if, read_official, sheet_names,
                             unzip_member, vintage_from_name, work_dir)
 
+#: The two generations of Filosofi: a value of one is not compared with a value of the other.
+FILOSOFI_1 = "Filosofi 1 (revenus 2012 à 2020, DISP 2021)"
+FILOSOFI_2 = "Filosofi 2 (revenus 2021 en géographie 2025 et suivants)"
+
 BASE_CC = OfficialFormat(
     key="insee-filosofi-base-cc", label="INSEE, Filosofi — base communale (revenus et pauvreté)",
     publisher="INSEE-DGFiP-Cnaf-Cnav-CCMSA, Fichier localisé social et fiscal (Filosofi)",
     doc_url="https://www.insee.fr/fr/statistiques/3126432",
     patterns=("base-cc-filosofi-20??.zip", "base-cc-filosofi-20??.xls*", "cc_filosofi_20??_*.csv",
-              "filo-revenu-pauvrete-menage-20??.zip"))
+              "filo-revenu-pauvrete-menage-20??.zip"),
+    columns=("CODGEO", "LIBGEO", "MEDYY", "TP60YY"), family="insee", definition=FILOSOFI_1)
 DISP = OfficialFormat(
     key="insee-filosofi-disp", label="INSEE, Filosofi — revenus disponibles (DISP)",
     publisher="INSEE-DGFiP-Cnaf-Cnav-CCMSA, Fichier localisé social et fiscal (Filosofi)",
     doc_url="https://www.insee.fr/fr/statistiques/6036907",
-    patterns=("filo20??_disp_*.csv", "filo20??_disp_*.zip"))
+    patterns=("filo20??_disp_*.csv", "filo20??_disp_*.zip"),
+    columns=("CODGEO", "Q2YY", "TP60YY"), family="insee", definition=FILOSOFI_1)
 
 #: Sheet / file-name suffix → niveau of the `indicateurs` table.
 LEVELS = {"COM": "commune", "EPCI": "epci", "DEP": "departement", "REG": "region",
@@ -131,7 +137,7 @@ MELODI = OfficialFormat(
     doc_url="https://www.insee.fr/fr/statistiques/8984752",
     patterns=("filosofi_cc_csv.zip", "ds_filosofi_cc_*_data.csv", "ds_filosofi_cc*.zip",
               "base-cc-filosofi-20??-geo20??_csv.zip", "base-cc-filosofi-20??-geo20??*.csv"),
-    vintage="2021 (géographie 2025), 2023",
+    vintage="2021 (géographie 2025), 2023", definition=FILOSOFI_2,
     columns=("GEO", "GEO_OBJECT", "FILOSOFI_MEASURE", "UNIT_MEASURE", "UNIT_MULT", "CONF_STATUS",
              "OBS_STATUS", "TIME_PERIOD", "OBS_VALUE"),
     family="insee")

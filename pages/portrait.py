@@ -171,6 +171,25 @@ if not jeux.empty:
     with st.expander("Fichiers officiels reconnus"):
         how_to_load()
 
+# -- vintages: the latest by default, evolution between two of the same definition ---------------------
+if territoire.epci:
+    known = ui.vintages(version, territoire.epci)
+    years = sorted(set(known["millesime"]), reverse=True)
+    if len(years) >= 2:
+        st.subheader("Évolution entre deux millésimes")
+        a, b = st.columns(2)
+        fin = a.selectbox("Millésime", years, index=0, key="portrait_fin", bind="query-params",
+                          help="Le plus récent par défaut.")
+        debut = b.selectbox("Comparé à", [y for y in years if y != fin], index=0, key="portrait_debut",
+                            bind="query-params")
+        evolution = ui.evolution_table(known, int(debut), int(fin))
+        st.dataframe(evolution, hide_index=True, width="stretch", key="portrait_evolution")
+        st.caption("Évolution calculée seulement entre deux valeurs de même définition : entre Filosofi 1 "
+                   "(jusqu'aux revenus 2020) et Filosofi 2 (revenus 2021 en géographie 2025 et suivants) la série "
+                   "est rompue et l'écart n'est pas calculé. Sources : " + " ; ".join(sorted(set(known["source"]))))
+        table_downloads(evolution, ExportMeta(f"Évolution {debut} → {fin}", territoire.label,
+                                              tuple(sorted(set(known["source"])))), "portrait-evolution")
+
 # -- CNAF early-childhood priority --------------------------------------------------------------------
 if territoire.epci:
     st.subheader("Priorité petite enfance (règle CNAF)")

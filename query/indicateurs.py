@@ -154,6 +154,17 @@ def territory_values(db: Database, code_geo: str, niveau: str) -> pd.DataFrame:
         [code_geo, niveau])
 
 
+@people("denominateur", values=("valeur", "numerateur"))
+def vintages(db: Database, code_geo: str, niveau: str) -> pd.DataFrame:
+    """Every millésime of every indicator of one territory (all sources), with its definition."""
+    return db.frame(
+        """SELECT i.indicateur, c.libelle, c.unite, c.decimales, i.millesime, i.valeur, i.numerateur,
+                  i.denominateur, i.definition, s.name AS source
+           FROM indicateurs i JOIN indicateurs_catalogue c USING (indicateur) JOIN sources s ON s.source = i.source
+           WHERE i.code_geo = ? AND i.niveau = ? AND i.valeur IS NOT NULL
+           ORDER BY c.rang_tableau1 NULLS LAST, i.indicateur, i.millesime""", [code_geo, niveau])
+
+
 @no_people(PUBLIC)
 def petite_enfance(db: Database, siren: str, seuil: float = method.SEUIL_COUVERTURE_PETITE_ENFANCE):
     """The CNAF criteria for an EPCI with the latest values loaded, or None if nothing is loaded."""
