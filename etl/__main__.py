@@ -32,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("options", nargs=argparse.REMAINDER, help="options du banc de mesure")
     # -- download (etl/download.py) --
     from etl import download
-    download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE (sommes de contrôle)"))
+    download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE et data.caf.fr (sommes de contrôle)"))
     return p
 
 

@@ -193,6 +193,8 @@ def not_read_reason(path: Path, formats: list[Format]) -> str:
     """Why a file of the input folder is read by no loader, in words the data manager can act on."""
     if path.is_dir():
         return "sous-dossier : aucun chargeur ne lit les sous-dossiers (y déposer les fichiers directement)"
+    if path.name == "SHA256SUMS":
+        return "sommes de contrôle écrites par `python -m etl download` (vérification : sha256sum -c SHA256SUMS)"
     header = header_of(path)
     who = looks_official(header)
     if who:
