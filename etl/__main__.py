@@ -33,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
     # -- download (etl/download.py) --
     from etl import download
     download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE et data.caf.fr (sommes de contrôle)"))
+    # -- formats (etl/formats_doc.py): the « Fichiers reconnus » table from the loaders' declarations --
+    f = sub.add_parser("formats", help="table des fichiers reconnus (déclarations des chargeurs)")
+    f.add_argument("--readme", type=Path, default=None, help="réécrit la section « Fichiers reconnus » de ce fichier")
     return p
 
 
@@ -42,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "download":  # etl/download.py
         from etl import download
         return download.main(args, log=console.print)
+    if args.command == "formats":  # etl/formats_doc.py
+        from etl import formats_doc
+        if args.readme:
+            console.print(f"{args.readme} : {'mis à jour' if formats_doc.update(args.readme) else 'déjà à jour'}")
+        else:
+            print(formats_doc.render(), end="")
+        return 0
     if args.command == "bench":
         import importlib
         try:

@@ -744,7 +744,7 @@ STEPS = [
 # -- loader contract (etl/contract.py) -----------------------------------------------------------------
 
 FORMATS = tuple(Format(f"aide-domicile-{name}", f"Aide à domicile — {TEMPLATES[name].title}",
-                       "caisses de retraite, UNCCAS-MISAP (fichier fourni)", "docs/aide_domicile.md",
+                       "caisses de retraite, UNCCAS-MISAP (fichier fourni)", "docs/chargeurs.md#aide-a-domicile",
                        tuple(f"{PATTERNS[name]}{s}" for s in SUFFIXES), licence=None, family="aide_domicile",
                        columns=tuple(TEMPLATES[name].columns)) for name in PATTERNS)
 

@@ -1241,13 +1241,13 @@ STEPS = [
 
 FORMATS = (
     Format("cfppa-classeur", "CFPPA — classeur (feuilles financements, actions, actions_communes, "
-           "actions_financeurs)", "conférence des financeurs (fichier fourni)", "docs/cfppa.md",
+           "actions_financeurs)", "conférence des financeurs (fichier fourni)", "docs/chargeurs.md#cfppa",
            ("cfppa*.xlsx", "cfppa*.xls"), licence=None, family="cfppa",
            columns=tuple(TEMPLATE_SHEETS)),
     *(Format(f"cfppa-{table}", f"CFPPA — {table} (CSV)", "conférence des financeurs (fichier fourni)",
-             "docs/cfppa.md", (f"{prefix}*.csv", f"{prefix}*.txt"), licence=None, family="cfppa",
+             "docs/chargeurs.md#cfppa", (f"{prefix}*.csv", f"{prefix}*.txt"), licence=None, family="cfppa",
              columns=tuple(TABLES[table][0])) for prefix, table in CSV_PATTERNS),
-    Format("cnsa-synthese", "CNSA — synthèse nationale des CFPPA", "CNSA (fichier fourni)", "docs/cfppa.md",
+    Format("cnsa-synthese", "CNSA — synthèse nationale des CFPPA", "CNSA (fichier fourni)", "docs/chargeurs.md#cfppa",
            ("cnsa_synthese*.csv", "cnsa_synthese*.xlsx"), licence=None, family="cfppa",
            columns=tuple(CNSA_COLUMNS)),
 )

@@ -614,7 +614,7 @@ STEPS = [Step("conventions territoriales (CTG, chartes MSA)", step_conventions),
 # -- loader contract (etl/contract.py) -----------------------------------------------------------------
 
 FORMATS = (Format("ctg-registre", "CTG — registre des conventions territoriales (CTG, CEJ, chartes MSA)",
-                  "CAF / MSA (fichier fourni)", "docs/ctg.md",
+                  "CAF / MSA (fichier fourni)", "docs/chargeurs.md#ctg",
                   ("conventions_territoriales*.csv", "conventions_territoriales*.xlsx", "conventions_territoriales*.xls",
                    "ctg*.csv", "ctg*.xlsx", "ctg*.xls"), licence=None, family="ctg",
                   columns=tuple(c for c, (req, _) in TEMPLATE_COLUMNS.items() if req)),)

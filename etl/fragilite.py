@@ -761,16 +761,16 @@ STEPS = [Step("fragilité des retraités", step_fragilite)]
 
 FORMATS = (
     Format("fragilite-individus", "Fragilité — extrait individuel pseudonymisé (régime de retraite)",
-           "caisse de retraite (fichier fourni)", "docs/fragilite.md",
+           "caisse de retraite (fichier fourni)", "docs/chargeurs.md#fragilite",
            ("fragilite_individus_AAAA.csv", "fragilite_individus_AAAA.parquet"), licence=None, family="fragilite",
            columns=("code_insee", "age", "reversion", "exo_csg")),
     Format("fragilite-communes", "Fragilité — agrégats communaux de l'Observatoire des fragilités",
-           "Inter-régimes, Observatoire des situations de fragilité (fichier fourni)", "docs/fragilite.md",
+           "Inter-régimes, Observatoire des situations de fragilité (fichier fourni)", "docs/chargeurs.md#fragilite",
            ("fragilite_communes_AAAA.csv", "fragilite_communes_AAAA.xlsx", "fragilite_communes_AAAA.xls"),
            licence=None, family="fragilite",
            columns=("code_insee", "n_retraites", "n_reversion", "n_exo_csg", "score_moyen")),
     Format("fragilite-pop60", "Fragilité — population de 60 ans et plus par commune", "fichier fourni / INSEE",
-           "docs/fragilite.md", ("fragilite_pop60*.csv", "fragilite_pop60*.xlsx", "base-cc-evol-struct-pop-20AA.csv"),
+           "docs/chargeurs.md#fragilite", ("fragilite_pop60*.csv", "fragilite_pop60*.xlsx", "base-cc-evol-struct-pop-20AA.csv"),
            licence=None, family="fragilite", columns=("code_insee", "n_60_plus")),
 )
 
