@@ -21,14 +21,11 @@ def _cell(text: str) -> str:
 
 def render(loaders: list[contract.Loader] | None = None) -> str:
     """Markdown table: one row per declared format, in build order."""
-    lines = ["| Chargeur | Fichier | Éditeur | Noms reconnus | Millésimes | Documentation |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| Fichier (documentation) | Noms reconnus | Millésimes |", "|---|---|---|"]
     for loader in loaders if loaders is not None else contract.loaders():
         for fmt in loader.formats:
             names = ", ".join(f"`{p}`" for p in fmt.patterns)
-            doc = fmt.doc_url if fmt.doc_url.startswith("http") else f"[{fmt.doc_url}]({fmt.doc_url})"
-            lines.append(f"| {_cell(loader.label)} | {_cell(fmt.label)} | {_cell(fmt.publisher)} | {names} | "
-                         f"{_cell(fmt.vintage or '—')} | {doc} |")
+            lines.append(f"| [{_cell(fmt.label)}]({fmt.doc_url}) | {names} | {_cell(fmt.vintage or '—')} |")
     return "\n".join(lines) + "\n"
 
 
