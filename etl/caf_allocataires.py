@@ -75,11 +75,13 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, int]]:
         empty += int((values.isna() & ~unplaced).sum())
         parts.append(pd.DataFrame({"code_geo": codes, "indicateur": indicateur, "millesime": years,
                                    "annee_debut": None, "numerateur": values.to_numpy(),
-                                   "denominateur": np.nan}))
+                                   # the households / people the count describes: the query layer's
+                                   # secrecy rule reads it (a published 5 is shown only where allowed)
+                                   "denominateur": values.to_numpy()}))
     raise_if(problems)
     out = pd.concat(parts, ignore_index=True)
     out = out[out["code_geo"].notna() & out["numerateur"].notna()]
     out = (out.groupby(["code_geo", "indicateur", "millesime"], as_index=False)  # arrondissements → commune
            .agg(annee_debut=("annee_debut", "first"), numerateur=("numerateur", "sum"),
-                denominateur=("denominateur", "first")))
+                denominateur=("denominateur", "sum")))
     return out, {"non_localises": int(unplaced.sum()), "vides": empty}

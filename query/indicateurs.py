@@ -100,6 +100,7 @@ def available_indicators(db: Database, departement: str, jeu: str, millesime: in
         """SELECT i.indicateur FROM indicateurs i JOIN indicateurs_catalogue c USING (indicateur)
            WHERE i.jeu = ? AND i.millesime = ? AND i.niveau = 'epci' AND i.valeur IS NOT NULL
              AND i.code_geo IN (SELECT siren FROM epci_departements WHERE code_departement = ?)
+             AND c.unite NOT IN ('foyers', 'personnes')  -- counts of people: not compared to France
            GROUP BY i.indicateur, c.rang_tableau1 ORDER BY c.rang_tableau1 NULLS LAST, i.indicateur""",
         [jeu, millesime, departement])]
 

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from etl import build, contract, insee, programmes
@@ -117,6 +118,8 @@ def test_caf_allocataires_are_loaded_as_published_rounded_to_five(built):
     # a département is the sum of the published commune values (nothing unrounded)
     assert _value(con, "foyers_allocataires_caf", "departement", "61", 2023, "cnaf-allocataires") == 6415 + 245
     assert any("s_ben_com_f.csv : 1 ligne(s) de foyers non localisés" in m for _, m in result.warnings)
+    # a published count of 5 households stays in the database, as published…
+    assert _value(con, "foyers_af_caf", "commune", "61483", 2023, "cnaf-allocataires") == 5
     unit, calcul = con.execute("SELECT unite, calcul FROM indicateurs_catalogue "
                                "WHERE indicateur = 'foyers_allocataires_caf'").fetchone()
     assert (unit, calcul) == ("foyers", "somme")
@@ -204,3 +207,11 @@ def test_programmes_are_shown_next_to_conventions_on_the_portrait_and_the_ctg_pa
     assert section.lines == ["Action cœur de ville — Alençon (61001), convention signée le 28/09/2018"]
     page = ctg_query.programmes(database, "61")
     assert sorted(page["code_insee"]) == ["61001", "61096", "61483"]
+
+
+def test_small_published_caf_counts_are_masked_by_the_query_layer(database):
+    from query import indicateurs as q
+    values = q.vintages(database, "61483", "commune").set_index("indicateur")
+    assert pd.isna(values.at["foyers_af_caf", "valeur"])           # 5 households: secret on every page
+    assert values.at["foyers_prime_activite_caf", "valeur"] == 55  # above the threshold: as published
+    assert "foyers_allocataires_caf" not in q.available_indicators(database, "61", "insee", 2023)
