@@ -72,6 +72,24 @@ def test_confidential_melodi_cells_give_no_row_and_are_counted(built):
     assert any("1 ligne(s) d'autres mesures" in m for m in messages)      # IR_D9_D1_SL
 
 
+def test_a_median_of_a_merged_commune_is_dropped_through_the_2025_cog_events(built):
+    con, result = built
+    assert con.execute("SELECT count(*) FROM indicateurs WHERE code_geo IN ('61135', '61096') "
+                       "AND source LIKE 'insee-filosofi%'").fetchone()[0] == 0
+    assert any(m == "FILOSOFI_CC_csv.zip : 1 valeur(s) de communes fusionnées ignorées (une médiane ou un taux de "
+               "pauvreté ne s'additionne pas)" for _, m in result.warnings)
+
+
+def test_the_build_command_prints_every_input_file_and_its_fate(tmp_path, capsys):
+    from etl.__main__ import main as cli
+    assert cli(["build", "--db", str(tmp_path / "cli.duckdb"), "--departements", "61",
+                "--input", str(OFFICIELS)]) == 0
+    err = capsys.readouterr().err
+    assert "Fichiers du dossier d'entrée" in err
+    for name in ("FILOSOFI_CC_csv.zip", "txcouv_pe_nat.csv", "petites_villes_de_demain.csv"):
+        assert name in err
+
+
 def test_two_filosofi_vintages_coexist_each_with_its_source(built):
     con, _ = built
     rows = con.execute("SELECT millesime, valeur, source FROM indicateurs WHERE indicateur = 'revenu_median_uc' "
