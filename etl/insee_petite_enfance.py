@@ -30,7 +30,7 @@ COUVERTURE = OfficialFormat(
     key="cafdata-couverture-pe", label="Cnaf, Cafdata — taux de couverture global petite enfance",
     publisher="Cnaf (Cafdata, Onape)", doc_url="https://data.caf.fr/",
     patterns=("txcouv_pe_epci*.csv", "txcouv_pe_com*.csv", "txcouv_pe_dep*.csv", "txcouv_pe_reg*.csv",
-              "taux_couverture_pe*.csv"),
+              "taux_couverture_pe*.csv", "tauxcouv20??.csv"),
     vintage="2019–2023 (data.caf.fr)",
     columns=("annee", "numcom | numepci | numdep | numregi", "txcouv_com | txcouv_epci | txcouv_dep | txcouv_reg"),
     family="insee")
@@ -122,6 +122,8 @@ def _caf_export(frame: pd.DataFrame) -> tuple[str, str] | None:
     for scale, code in CAF_SCALES.items():
         if f"TXCOUV_{scale}" in frame.columns and code in frame.columns:
             return code, f"TXCOUV_{scale}"
+    if {"NUM_COM", "TAUXCOUV_COM"} <= set(frame.columns):  # older TAUXCOUV2020.csv / TAUXCOUV2021.csv
+        return "NUM_COM", "TAUXCOUV_COM"
     if {"CAPACITE_THEORIQUE", "NBENF_MOINS3"} <= set(frame.columns):  # older file: the rate is recomputed
         return None
     if "TXCOUV_GLOBAL" in frame.columns:  # label header: the code column is the most local one present

@@ -145,3 +145,14 @@ def test_tableau1_mapping_covers_every_printed_territory():
     assert values["code_geo"].nunique() == 19 and len(published) == 16
     assert set(values["ligne_source"]) == set(range(4220, 4239))
     assert (values["source"] == insee.SOURCE_TABLEAU1.source).all()
+
+
+
+def test_older_cafdata_tauxcouv_file_gives_the_commune_rate_as_published(tmp_path):
+    from etl import insee_petite_enfance
+    path = tmp_path / "TAUXCOUV2021.csv"
+    path.write_text("NUM_COM;NOM_COM;tauxcouv_com;tauxcouv_epci;tauxcouv_dep;tauxcouv_reg;tauxcouv_fe\n"
+                    "61001;Alençon;63,5;61,4;58,7;60,2;59,4\n", encoding="cp1252")
+    assert insee_petite_enfance.COUVERTURE.matches(path.name)
+    out = insee_petite_enfance.read_couverture(path)
+    assert out[["code_geo", "niveau", "millesime", "valeur"]].values.tolist() == [["61001", "commune", 2021, 63.5]]
