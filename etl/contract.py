@@ -93,6 +93,9 @@ class Loader:
     read: Callable[[Any], Parsed]                 # (BuildContext) -> Parsed, raises InputRejected
     preview: Callable[[Parsed, Any], list[tuple[str, str]]]
     templates: Callable[[], list[Template]] = lambda: []
+    #: (BuildContext, Parsed) -> rows written; None where the module's STEPS still mix writing with a
+    #: simulated default (CFPPA, fragilité, aide à domicile) or with an embedded registry (CTG).
+    write: Callable[[Any, Parsed], int] | None = None
 
 
 def loaders() -> list[Loader]:

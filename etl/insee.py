@@ -449,7 +449,13 @@ def step_indicateurs(ctx: BuildContext) -> int:
     ctx.write("indicateurs_cumul_publie", published)
     ctx.add_source(SOURCE_TABLEAU1, row_count=len(values), file_name=f"{TABLEAU1_FILE.name}, {TABLEAU1_MAPPING.name}",
                    sha256=sha256_of(TABLEAU1_FILE, TABLEAU1_MAPPING))
-    official, loaded = load_official(ctx)
+    return rows + write(ctx, read(ctx))
+
+
+def write(ctx: BuildContext, parsed: Parsed) -> int:
+    """The official files' rows, their sources and the formats table (`charge`: a file was given)."""
+    official, loaded = parsed.data["rows"], parsed.data["loaded"]
+    rows = 0
     if len(official):
         official = official.dropna(subset=["code_geo"])
         official = official[COLUMNS].drop_duplicates(subset=["code_geo", "niveau", "indicateur", "millesime", "source"])
@@ -519,4 +525,5 @@ def preview(parsed: Parsed, ctx: BuildContext) -> list[tuple[str, str]]:
     return lines
 
 
-LOADER = Loader("insee", "INSEE et partenaires", tuple(fmt for fmt, _ in FORMATS), discover, read, preview)
+LOADER = Loader("insee", "INSEE et partenaires", tuple(fmt for fmt, _ in FORMATS), discover, read, preview,
+                write=write)

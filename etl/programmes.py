@@ -138,7 +138,10 @@ def preview(parsed: Parsed, ctx: BuildContext) -> list[tuple[str, str]]:
 
 def step_programmes(ctx: BuildContext) -> int:
     ctx.con.execute(DDL)
-    parsed = read(ctx)
+    return write(ctx, read(ctx))
+
+
+def write(ctx: BuildContext, parsed: Parsed) -> int:
     rows = 0
     for path, frame in parsed.data or []:
         fmt = _format_of(path)
@@ -151,4 +154,4 @@ def step_programmes(ctx: BuildContext) -> int:
 
 
 STEPS = [Step("programmes territoriaux (PVD, ACV)", step_programmes)]
-LOADER = Loader("programmes", "Programmes territoriaux (ANCT)", FORMATS, discover, read, preview)
+LOADER = Loader("programmes", "Programmes territoriaux (ANCT)", FORMATS, discover, read, preview, write=write)

@@ -75,6 +75,8 @@ def test_every_source_module_declares_one_loader_with_its_formats():
         for fmt in loader.formats:
             assert fmt.patterns and fmt.label and fmt.publisher and fmt.doc_url, fmt.key
         assert callable(loader.discover) and callable(loader.read) and callable(loader.preview)
+    # the build of these sources is discover → read → write through the contract itself
+    assert {family for family, loader in loaders.items() if loader.write} == {"insee", "programmes"}
 
 
 def test_the_check_page_runs_the_loaders_own_functions():
