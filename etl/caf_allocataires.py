@@ -33,6 +33,9 @@ FIELDS = {"indfoy_ndur": "foyers_allocataires_caf", "indnbp_ndur": "personnes_co
           "indfoy_apl": "foyers_apl_caf", "indfoy_als": "foyers_als_caf", "indfoy_alf": "foyers_alf_caf",
           "indfoy_af": "foyers_af_caf"}
 REQUIRED = ("dtreffre", "numcomdo", "indfoy_ndur", "indnbp_ndur")
+#: Codes gathering households not placed in a commune (empty today; `99999` abroad, `XXXXX` unknown in
+#: the legacy files): no row, counted.
+NOT_PLACED = {"", "99999", "XXXXX"}
 #: Arrondissements municipaux → their commune (Paris, Marseille, Lyon).
 ARRONDISSEMENTS = ({f"751{n:02d}": "75056" for n in range(1, 21)} | {f"132{n:02d}": "13055" for n in range(1, 17)}
                    | {f"6938{n}": "69123" for n in range(1, 10)})
@@ -50,7 +53,7 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, int]]:
                                      "l'en-tête data.caf.fr s_ben_com_f (" + ";".join(FORMAT.columns) + "…)")
                              for c in missing])
     problems: list[Problem] = []
-    unplaced = frame["numcomdo"].eq("")
+    unplaced = frame["numcomdo"].str.upper().isin(NOT_PLACED)
     first = frame.attrs["first_row"]
     codes, years = [], []
     for position, (code, date) in enumerate(zip(frame["numcomdo"].tolist(), frame["dtreffre"].tolist())):
@@ -58,7 +61,7 @@ def read(path: Path) -> tuple[pd.DataFrame, dict[str, int]]:
         years.append(int(year) if year.isdigit() else None)
         if year.isdigit() is False:
             problems.append(Problem(name, first + position, "dtreffre", date, "un mois AAAA-MM"))
-        if code == "":
+        if code.upper() in NOT_PLACED:
             codes.append(None)
             continue
         try:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from etl import readers
+from etl.contract import header_of
 from etl.errors import InputRejected, Problem
 from etl.insee_base import (OfficialFormat, codes, numeric, raise_if, read_official, sheet_names,
                             unzip_member, vintage_from_name, work_dir)
@@ -159,12 +160,14 @@ def read_melodi(path: Path) -> tuple[pd.DataFrame, dict[str, int]]:
     `autres_niveaux`, `autres_mesures`, `vides`)."""
     with work_dir() as tmp:
         data = unzip_member(Path(path), Path(tmp), prefer="*_data.csv")
-        frame = read_official(data, key="GEO", display_name=Path(path).name)
+        header = [c.upper() for c in header_of(data)]
+        missing = [c for c in REQUIRED_MELODI if c not in header]
+        if missing:  # the whole header as found, not only the columns the reader keeps
+            raise InputRejected([Problem(Path(path).name, 1, c, header[:12],
+                                         "l'en-tête Melodi " + ";".join(MELODI.columns)) for c in missing])
+        frame = read_official(data, key="GEO", display_name=Path(path).name,
+                              keep="GEO_OBJECT|FILOSOFI_MEASURE|CONF_STATUS|TIME_PERIOD|OBS_VALUE")
     name = frame.attrs["file"]
-    missing = [c for c in REQUIRED_MELODI if c not in frame.columns]
-    if missing:
-        raise InputRejected([Problem(name, 1, c, list(frame.columns)[:12],
-                                     "l'en-tête Melodi " + ";".join(MELODI.columns)) for c in missing])
     problems: list[Problem] = []
     measure = frame["FILOSOFI_MEASURE"].str.upper()
     objects = frame["GEO_OBJECT"].str.upper()

@@ -105,32 +105,60 @@ def _millesime(frame: pd.DataFrame, path: Path, problems: list[Problem]):
     return year
 
 
-#: data.caf.fr exports: territory code and global rate per scale (field names, lower case in the file).
-CAF_SCALES = {"COM": "NUMCOM", "EPCI": "NUMEPCI", "DEP": "NUMDEP", "REG": "NUMREGI"}
+#: data.caf.fr exports: territory code column and niveau per scale (field names, lower case in the file).
+CAF_SCALES = {"COM": ("NUMCOM", "commune"), "EPCI": ("NUMEPCI", "epci"), "DEP": ("NUMDEP", "departement"),
+              "REG": ("NUMREGI", "region")}
 #: data.caf.fr exports « avec libellés » (`use_labels=true`): French labels → field names.
-CAF_LABELS = {"DATE_REFERENCE": "ANNEE", "ANNEE_DE_REFERENCE": "ANNEE",
-              "NUMERO_COMMUNE": "NUMCOM", "CODE_COMMUNE": "NUMCOM", "NUMERO_EPCI": "NUMEPCI", "CODE_EPCI": "NUMEPCI",
-              "NUMERO_DEPARTEMENT": "NUMDEP", "CODE_DEPARTEMENT": "NUMDEP",
-              "NUMERO_REGION": "NUMREGI", "CODE_REGION": "NUMREGI", "TAUX_DE_COUV_GLOBAL": "TXCOUV_GLOBAL"}
+CAF_LABELS = {"DATE_REFERENCE": "ANNEE", "ANNEE_DE_REFERENCE": "ANNEE", "DATE_DE_REFERENCE": "ANNEE",
+              **{label: "NUMCOM" for label in ("NUMERO_COMMUNE", "NUMERO_DE_COMMUNE", "CODE_COMMUNE",
+                                                 "CODE_INSEE_COMMUNE", "CODE_INSEE")},
+              **{label: "NUMEPCI" for label in ("NUMERO_EPCI", "NUMERO_D_EPCI", "NUMERO_DE_L_EPCI", "CODE_EPCI",
+                                                 "SIREN_EPCI")},
+              **{label: "NUMDEP" for label in ("NUMERO_DEPARTEMENT", "NUMERO_DE_DEPARTEMENT", "NUMERO_DU_DEPARTEMENT",
+                                                "CODE_DEPARTEMENT")},
+              **{label: "NUMREGI" for label in ("NUMERO_REGION", "NUMERO_DE_REGION", "NUMERO_DE_LA_REGION",
+                                                 "CODE_REGION")},
+              **{label: "TXCOUV_GLOBAL" for label in ("TAUX_DE_COUV_GLOBAL", "TAUX_DE_COUVERTURE_GLOBAL",
+                                                       "TAUX_DE_COUVERTURE_GLOBALE")}}
 #: Placeholder codes of the exports (a commune outside any EPCI, an unknown territory): no row.
-CAF_PLACEHOLDERS = {"XX", "XXXXX", "XXXXXXXXX", "99999", ""}
+CAF_PLACEHOLDERS = {"XX", "XXX", "XXXXX", "XXXXXXXXX", "99999", ""}
 
 
-def _caf_export(frame: pd.DataFrame) -> tuple[str, str] | None:
-    """(code column, rate column) of a data.caf.fr `txcouv_pe_<scale>` export, or None (older layout)."""
+def _caf_export(frame: pd.DataFrame) -> tuple[str, str, str | None] | None:
+    """(code column, rate column, niveau or None to infer it from the code) of a data.caf.fr
+    `txcouv_pe_<scale>` export or of an older `TAUXCOUV20YY.csv`; None for the template layouts."""
     frame.columns = [CAF_LABELS.get(c, c) for c in frame.columns]
-    for scale, code in CAF_SCALES.items():
+    for scale, (code, niveau) in CAF_SCALES.items():
         if f"TXCOUV_{scale}" in frame.columns and code in frame.columns:
-            return code, f"TXCOUV_{scale}"
+            return code, f"TXCOUV_{scale}", niveau
     if {"NUM_COM", "TAUXCOUV_COM"} <= set(frame.columns):  # older TAUXCOUV2020.csv / TAUXCOUV2021.csv
-        return "NUM_COM", "TAUXCOUV_COM"
+        return "NUM_COM", "TAUXCOUV_COM", "commune"
     if {"CAPACITE_THEORIQUE", "NBENF_MOINS3"} <= set(frame.columns):  # older file: the rate is recomputed
         return None
     if "TXCOUV_GLOBAL" in frame.columns:  # label header: the code column is the most local one present
-        code = next((c for c in CAF_SCALES.values() if c in frame.columns), None)
-        if code:
-            return code, "TXCOUV_GLOBAL"
+        found = next(((code, niveau) for code, niveau in CAF_SCALES.values() if code in frame.columns), None)
+        if found:
+            return found[0], "TXCOUV_GLOBAL", found[1]
     return None
+
+
+_LEVEL_PARSERS = {"commune": (readers.parse_code_commune, "un code commune INSEE"),
+                  "epci": (readers.parse_siren, "un SIREN d'EPCI (9 chiffres)"),
+                  "departement": (readers.parse_code_departement, "un code département"),
+                  "region": (lambda v: f"{int(str(v).strip()):02d}", "un code région (2 chiffres)")}
+
+
+def _codes_at(raw: pd.Series, niveau: str, file: str, first_row: int, problems: list[Problem]):
+    """Codes of a known level (a région `28` is not the département `28`)."""
+    parser, expected = _LEVEL_PARSERS[niveau]
+    out = []
+    for position, value in enumerate(raw.tolist()):
+        try:
+            out.append(parser(value))
+        except (ValueError, TypeError):
+            problems.append(Problem(file, first_row + position, raw.name, value, expected))
+            out.append(None)
+    return pd.Series(out, index=raw.index, dtype="object"), pd.Series(niveau, index=raw.index, dtype="object")
 
 
 def read_couverture(path: Path) -> pd.DataFrame:
@@ -143,10 +171,10 @@ def read_couverture(path: Path) -> pd.DataFrame:
     problems: list[Problem] = []
     caf = _caf_export(frame)
     if caf is not None:
-        code_col, rate_col = caf
+        code_col, rate_col, niveau = caf
         placeholder = frame[code_col].str.upper().isin(CAF_PLACEHOLDERS).to_numpy()
         skipped = {frame.attrs["first_row"] + int(i) for i in np.flatnonzero(placeholder)}
-        code, level = classify_codes(frame[code_col], frame.attrs["file"], frame.attrs["first_row"], problems)
+        code, level = _codes_at(frame[code_col], niveau, frame.attrs["file"], frame.attrs["first_row"], problems)
         problems = [p for p in problems if p.row not in skipped]  # a placeholder code is no row, not an error
         millesime = _millesime(frame, path, problems)
         valeur = numeric(frame, rate_col, problems)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from etl import contract, readers
 from etl.build import BuildContext, Step
+from etl.common import departement_of
 from etl.communes_map import CommuneResolver
 from etl.contract import Format, Loader, Parsed
 from etl.errors import InputRejected, Problem
@@ -28,11 +29,11 @@ PROGRAMMES = {"PVD": "Petites villes de demain", "ACV": "Action cœur de ville"}
 FORMATS = (
     Format("anct-pvd", "ANCT — Petites villes de demain, communes lauréates", "ANCT (data.gouv.fr)",
            "https://www.data.gouv.fr/fr/datasets/programme-petites-villes-de-demain/",
-           ("*petites*villes*demain*.csv", "pvd*.csv", "*_pvd*.csv"), vintage="liste en vigueur",
+           ("*petites*villes*demain*.csv", "*pvd*.csv"), vintage="liste en vigueur",
            columns=("insee_com", "lib_com", "id_pvd", "date_signature"), family="programmes"),
     Format("anct-acv", "ANCT — Action cœur de ville, communes du programme", "ANCT (data.gouv.fr)",
            "https://www.data.gouv.fr/fr/datasets/programme-action-coeur-de-ville/",
-           ("*action*coeur*ville*.csv", "*action*c?ur*ville*.csv", "acv*.csv", "*_acv*.csv"), vintage="liste en vigueur",
+           ("*action*coeur*ville*.csv", "*action*c?ur*ville*.csv", "*acv*.csv"), vintage="liste en vigueur",
            columns=("insee_com", "lib_com", "id_acv", "date_signature"), family="programmes"),
 )
 KEYS = {"anct-pvd": "PVD", "anct-acv": "ACV"}
@@ -96,11 +97,13 @@ def read(ctx: BuildContext) -> Parsed:
     if not files:
         return Parsed("programmes", [])
     resolver = CommuneResolver(ctx.con)
-    built = tuple(ctx.departements or ())
+    known = {r[0] for r in ctx.con.execute("SELECT code FROM departements").fetchall()}
 
     def resolve(code: str):
+        # a national list: communes of départements left out of the build (or outside the reference,
+        # e.g. collectivités d'outre-mer) are skipped and counted; an unknown code of a built one is a problem
         now = resolver.resolve(code)
-        if now is None and built and not code.startswith(built):
+        if now is None and departement_of(code) not in known:
             return OUTSIDE_BUILD
         return now
     resolve.expected = resolver.expected
@@ -119,7 +122,8 @@ def read(ctx: BuildContext) -> Parsed:
     for path, frame in frames:
         outside = frame["code_insee"].eq(OUTSIDE_BUILD)
         if outside.any():
-            warnings.append(f"{path.name} : {int(outside.sum())} commune(s) hors des départements construits, ignorée(s)")
+            warnings.append(f"{path.name} : {int(outside.sum())} commune(s) hors des départements construits "
+                            "(ou du référentiel), ignorée(s)")
     for w in warnings:
         ctx.warn("programmes territoriaux", w)
     return Parsed("programmes", files, [(p, f[~f["code_insee"].eq(OUTSIDE_BUILD)]) for p, f in frames], warnings)

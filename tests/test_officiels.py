@@ -217,6 +217,24 @@ def test_programme_lists_load_both_date_formats_and_today_codes(built):
         ("PVD", "61483", "61483", "PVD-61-012", "2021-03-15")]
 
 
+def test_programme_communes_outside_the_build_are_counted_not_rejected(built):
+    _, result = built
+    assert ("programmes territoriaux", "petites_villes_de_demain.csv : 1 commune(s) hors des départements construits "
+            "(ou du référentiel), ignorée(s)") in result.warnings
+
+
+def test_a_wide_file_under_the_melodi_name_is_rejected_with_its_real_header(tmp_path):
+    folder = tmp_path / "input"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "base-cc-filosofi-2021-geo2025_csv.zip", "w") as archive:
+        archive.writestr("base-cc-filosofi-2021-geo2025.csv", "CODGEO;LIBGEO;NBMENFISC21;MED21;TP6021\n61001;Alençon;12600;18100;19\n")
+    with pytest.raises(InputRejected) as caught:
+        build.build(tmp_path / "x.duckdb", ["61"], input_dir=folder, steps=STEPS)
+    problem = caught.value.problems[0]
+    assert problem.value == ["CODGEO", "LIBGEO", "NBMENFISC21", "MED21", "TP6021"]
+    assert problem.column == "GEO" and "GEO;GEO_OBJECT;FILOSOFI_MEASURE" in problem.expected
+
+
 def test_programmes_are_shown_next_to_conventions_on_the_portrait_and_the_ctg_page(database):
     alencon = synthese.commune_sections(database, "61001")
     titles = [s.title for s in alencon]
