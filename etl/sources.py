@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from etl.common import sha256_of  # noqa: F401 — the checksum of a source's files, importable from here
+
 NATURES = ("real", "simulated", "quoted-from-report")
 
 SOURCES_DDL = """
@@ -44,7 +46,6 @@ class Source:
             raise ValueError(f"nature {self.nature!r} not in {NATURES}")
 
 
-from etl.common import sha256_of  # noqa: E402,F401 — kept importable from here (loaders use it)
 
 
 def register(con, source: Source, *, file_name: str | None, sha256: str | None,

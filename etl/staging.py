@@ -22,7 +22,6 @@ handed to the loaders has no table to write to.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import io
 import os
@@ -41,7 +40,7 @@ import pandas as pd
 
 from etl import aide_domicile, cfppa, contract, ctg, fragilite, insee, programmes, readers
 from etl.build import BuildContext
-from etl.common import column_key, sha256_bytes
+from etl.common import column_key, frame_csv, sha256_bytes
 from etl.errors import Problem
 from methods.secret import SECRET_THRESHOLD
 
@@ -220,10 +219,7 @@ class Report:
         """The report as a French CSV: `;`, UTF-8 with BOM, cells neutralised against formulas."""
         frame = self.frame().rename(columns={"gravite": "gravité", "attendu": "attendu ou message"})
         frame = frame.astype("object").where(frame.notna(), "")
-        frame = frame.map(_neutralise)
-        buffer = io.StringIO()
-        frame.to_csv(buffer, sep=";", index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        return frame_csv(frame.map(_neutralise))
 
 
 def _text(value) -> str | None:
