@@ -251,3 +251,17 @@ def test_small_published_caf_counts_are_masked_by_the_query_layer(database):
     assert pd.isna(values.at["foyers_af_caf", "valeur"])           # 5 households: secret on every page
     assert values.at["foyers_prime_activite_caf", "valeur"] == 55  # above the threshold: as published
     assert "foyers_allocataires_caf" not in q.available_indicators(database, "61", "insee", 2023)
+
+
+def test_check_page_lists_the_last_builds_input_files_with_their_fate(tmp_path, monkeypatch):
+    from tests.conftest import run_page
+    db = tmp_path / "page.duckdb"
+    build.build(db, ["61"], input_dir=OFFICIELS)  # every step: the app needs every table
+    app = run_page(db, monkeypatch, "pages/verifier.py", {"dep": "61"})
+    labels = [e.label for e in app.expander]
+    summary = next(label for label in labels if label.startswith("Dernière construction"))
+    n_files = len(list(OFFICIELS.iterdir()))
+    assert summary == f"Dernière construction : {n_files} fichier(s) du dossier d'entrée, 3 non lu(s)"
+    shown = next(d.value for d in app.dataframe if "motif" in d.value.columns)
+    assert set(shown.loc[shown["statut"] == "non lu", "fichier"]) == {"lisez-moi.txt", "make_fixtures.py",
+                                                                      "txcouv_pe_nat.csv"}
