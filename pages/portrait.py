@@ -46,7 +46,10 @@ else:
     choices = list(zip(jeux["jeu"], jeux["millesime"]))
     left, middle, right = st.columns([2, 2, 3])
     jeu, millesime = left.selectbox(
-        "Jeu de données", choices, format_func=lambda c: f"{JEU_LABELS.get(c[0], c[0])} — {c[1]}", key="portrait_jeu", bind="query-params")
+        "Jeu de données", choices, format_func=lambda c: f"{JEU_LABELS.get(c[0], c[0])} — {ui.millesime_label(c[1])}",
+        key="portrait_jeu", bind="query-params",
+        help="Par défaut, le dernier millésime de chaque indicateur (ex. RP 2022 et Filosofi 2023) ; "
+             "ou un millésime précis.")
     refs = ui.references(version, territoire.departement, jeu, millesime)
     if not refs:
         st.warning("Ce jeu de données ne contient aucune valeur de référence (France, région, département).")
@@ -123,7 +126,7 @@ else:
     figure_downloads(figure, ExportMeta(
         title="Cumul d'indicateurs défavorables par EPCI", sources=(source_caption,),
         territory=f"{territoire.departement_nom} ({territoire.departement})",
-        filters=(("référence", reference.libelle), ("millésime", str(millesime)))),
+        filters=(("référence", reference.libelle), ("millésime", ui.millesime_label(millesime)))),
         "portrait-carte", print_figure=print_map)
     st.caption(f"Source : {source_caption}. EPCI sans valeur dans ce jeu : non coloriés.")
 
@@ -151,7 +154,7 @@ else:
     table_downloads(export, ExportMeta(
         title="Cumul d'indicateurs défavorables des EPCI", sources=(source_caption,),
         territory=f"{territoire.departement_nom} ({territoire.departement})",
-        filters=(("référence", reference.libelle), ("millésime", str(millesime)),
+        filters=(("référence", reference.libelle), ("millésime", ui.millesime_label(millesime)),
                  ("indicateurs", ", ".join(catalogue.at[i, "libelle"] for i in selection)))),
         "portrait-tableau")
 

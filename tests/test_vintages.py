@@ -68,3 +68,18 @@ def test_portrait_table_shows_the_evolution_and_the_broken_series(database):
     broken = portrait.evolution_table(known, 2015, 2023).set_index("Indicateur")
     row = broken.loc["Revenu médian disponible par unité de consommation"]
     assert row["Évolution"] == "—" and row["Note"].startswith("définition changée")
+
+
+
+def test_the_portrait_default_is_the_latest_millesime_of_each_indicator(database):
+    jeux = q.jeux(database, "61")
+    assert (jeux.iloc[0]["jeu"], jeux.iloc[0]["millesime"]) == ("insee", q.LATEST)
+    values = q.epci_values(database, "61", "insee", q.LATEST)
+    alencon = values[values["code_geo"] == "246100663"].set_index("indicateur")["valeur"]
+    assert alencon["revenu_median_uc"] == 21100.0          # Filosofi 2023
+    assert alencon["population"] == 25700.4                # RP 2022, next to it
+    refs = q.references(database, "61", "insee", q.LATEST)
+    france = next(r for r in refs if r.code_geo == "FR")  # Melodi publishes France (FR)
+    assert q.reference_values(database, france, "insee", q.LATEST)["revenu_median_uc"] == 23160.0
+    assert {"revenu_median_uc", "part_75_plus"} <= set(q.available_indicators(database, "61", "insee", q.LATEST))
+    assert portrait.millesime_label(q.LATEST) == "dernier millésime de chaque indicateur"

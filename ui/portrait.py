@@ -116,3 +116,8 @@ def evolution_table(known, debut: int, fin: int):
                      "Évolution": format_ecart(r.evolution, unite, dec) if r.comparable else "—",
                      "Note": r.note})
     return pd.DataFrame(rows, columns=["Indicateur", str(debut), str(fin), "Évolution", "Note"])
+
+
+def millesime_label(millesime: int) -> str:
+    """`2015`, or « dernier de chaque indicateur » for `query.indicateurs.LATEST`."""
+    return "dernier millésime de chaque indicateur" if millesime == indicateurs.LATEST else str(millesime)
