@@ -210,6 +210,8 @@ def compare_vintages(values: pd.DataFrame, debut: int, fin: int) -> pd.DataFrame
     values = values.assign(definition=values["definition"].fillna(""))
     for indicateur, part in values.groupby("indicateur", sort=False):
         start, end = part[part["millesime"] == debut], part[part["millesime"] == fin]
+        if start.empty and end.empty:  # known in other years only: not part of this comparison
+            continue
         if start.empty or end.empty:
             rows.append({"indicateur": indicateur,
                          "valeur_debut": start["valeur"].iloc[-1] if len(start) else None,

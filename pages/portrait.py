@@ -183,8 +183,11 @@ if territoire.epci:
         a, b = st.columns(2)
         fin = a.selectbox("Millésime", years, index=0, key="portrait_fin", bind="query-params",
                           help="Le plus récent par défaut.")
-        debut = b.selectbox("Comparé à", [y for y in years if y != fin], index=0, key="portrait_debut",
-                            bind="query-params")
+        earlier = [y for y in years if y != fin]
+        debut = b.selectbox("Comparé à", earlier, index=ui.comparable_default(known, fin, earlier),
+                            key="portrait_debut", bind="query-params",
+                            help="Par défaut, le millésime le plus récent comparable (même indicateur, même "
+                                 "définition).")
         evolution = ui.evolution_table(known, int(debut), int(fin))
         st.dataframe(evolution, hide_index=True, width="stretch", key="portrait_evolution")
         st.caption("Évolution calculée seulement entre deux valeurs de même définition : entre Filosofi 1 "

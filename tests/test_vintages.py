@@ -41,8 +41,9 @@ def test_a_year_holding_both_definitions_uses_the_one_shared_with_the_other_year
 
 def test_indicators_without_a_definition_compare_and_a_missing_year_says_so():
     values = _values(("population", 2016, 100.0, None), ("population", 2022, 110.0, None),
-                     ("part_75_plus", 2022, 9.0, None))
+                     ("part_75_plus", 2022, 9.0, None), ("taux_chomage", 2019, 8.0, None))
     out = compare_vintages(values, 2016, 2022).set_index("indicateur")
+    assert "taux_chomage" not in out.index  # neither year: not part of this comparison
     assert out.at["population", "evolution"] == 10.0
     assert out.at["part_75_plus", "note"] == "pas de valeur en 2016" and not out.at["part_75_plus", "comparable"]
 

@@ -121,3 +121,11 @@ def evolution_table(known, debut: int, fin: int):
 def millesime_label(millesime: int) -> str:
     """`2015`, or « dernier de chaque indicateur » for `query.indicateurs.LATEST`."""
     return "dernier millésime de chaque indicateur" if millesime == indicateurs.LATEST else str(millesime)
+
+
+def comparable_default(known: pd.DataFrame, fin: int, earlier: list[int]) -> int:
+    """Index in `earlier` of the latest millésime sharing a comparable indicator with `fin` (else 0)."""
+    for index, year in enumerate(earlier):
+        if method.compare_vintages(known, year, fin)["comparable"].any():
+            return index
+    return 0
