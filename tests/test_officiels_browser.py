@@ -38,3 +38,15 @@ def test_portrait_with_todays_files(officiels_url, page):
     assert box.locator("input").input_value() == "2021" or "2021" in box.inner_html()
     assert "Évolution calculée seulement entre deux valeurs de même définition" in text
     screenshot(page, "portrait-fichiers-du-jour")
+
+
+def test_ctg_registry_tab_lists_the_programmes_next_to_the_conventions(officiels_url, page):
+    page.goto(f"{officiels_url}/ctg?dep=61")
+    wait_for_app(page, timeout=90_000)
+    page.get_by_role("tab", name="Registre").click()
+    page.get_by_role("heading", name="Programmes territoriaux : Petites villes de demain, Action cœur de ville").wait_for()
+    wait_for_app(page)
+    assert_no_exception(page)
+    caption = page.get_by_text("Communes lauréates, à croiser avec les conventions ci-dessus.").inner_text()
+    assert "ANCT — Action cœur de ville" in caption and "ANCT — Petites villes de demain" in caption
+    screenshot(page, "ctg-programmes")
