@@ -30,12 +30,15 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="mesures de performance (imprime des chiffres)")
     bench.add_argument("what", help="ce qui est mesuré : module etl/bench_<what>.py (reference, …)")
     bench.add_argument("options", nargs=argparse.REMAINDER, help="options du banc de mesure")
-    # -- download (etl/download.py) --
     from etl import download
-    download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE (sommes de contrôle)"))
     # -- export (etl/export_cli.py) --
     from etl import export_cli
     export_cli.add_arguments(sub.add_parser("export", help="exports par lot : fiches EPCI d'un département, cartes"))
+    # -- download (etl/download.py) --
+    download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE et data.caf.fr (sommes de contrôle)"))
+    # -- formats (etl/formats_doc.py): the « Fichiers reconnus » table from the loaders' declarations --
+    f = sub.add_parser("formats", help="table des fichiers reconnus (déclarations des chargeurs)")
+    f.add_argument("--readme", type=Path, default=None, help="réécrit la section « Fichiers reconnus » de ce fichier")
     return p
 
 
@@ -48,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":  # etl/export_cli.py
         from etl import export_cli
         return export_cli.main(args, console)
+    if args.command == "formats":  # etl/formats_doc.py
+        from etl import formats_doc
+        if args.readme:
+            console.print(f"{args.readme} : {'mis à jour' if formats_doc.update(args.readme) else 'déjà à jour'}")
+        else:
+            print(formats_doc.render(), end="")
+        return 0
     if args.command == "bench":
         import importlib
         try:
@@ -60,13 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.if_missing and db.exists():
         console.print(f"base présente : {db}")
         return 0
-    from etl.cli_report import RichReporter, summary_table
+    from etl.cli_report import RichReporter, files_table, summary_table
     steps = building.all_steps()
     try:
         with RichReporter([s.name for s in steps], console) as reporter:
             result = building.build(db, args.departements, args.input, reporter, steps)
     except InputRejected as exc:
         console.print(f"[red]Fichier rejeté, base inchangée.[/red]\n{exc}")
+        for outcome in getattr(exc, "files", []):  # every file of --input: loaded / rejected / not read
+            console.print(f"  {outcome.message()}")
         return 2
     except CheckFailed as exc:
         console.print(f"[red]Contrôles échoués, base inchangée.[/red]\n{exc}")
@@ -77,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     console.print(summary_table(result.summary, f"Base construite : {result.db_path}"))
     for step, message in result.warnings:
         console.print(f"[yellow]avertissement[/yellow] ({step}) : {message}")
+    if result.files:
+        console.print(files_table(result.files))
     return 0
 
 

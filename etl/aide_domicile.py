@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,9 @@ import shapely
 
 from etl import readers
 from etl.build import BuildContext, Step
+from etl import contract
+from etl.common import frame_csv, frame_xlsx, words
+from etl.contract import Format
 from etl.communes_map import CommuneResolver
 from etl.errors import InputRejected, Problem
 from etl.sources import Source, sha256_of
@@ -237,9 +239,7 @@ def allowed_ventilations(cat: pd.DataFrame) -> dict[int, set[str]]:
 
 # -- readers -------------------------------------------------------------------------------------------------
 
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+_norm = words  # etl/common.py
 
 
 def _choice(options) -> callable:
@@ -508,18 +508,27 @@ def step_quoted(ctx: BuildContext) -> int:
     return rows
 
 
-def step_paniers(ctx: BuildContext) -> int:
-    suivi_paths = input_files(ctx.input_dir, "paniers_suivi")
-    detail_paths = input_files(ctx.input_dir, "paniers_detail")
-    suivi = _read_all(suivi_paths, read_paniers_suivi)
-    detail = _read_all(detail_paths, read_paniers_detail)
-    if len(suivi):
+def read_paniers(input_dir: Path | None) -> tuple[pd.DataFrame, pd.DataFrame, list[Path], list[Path]]:
+    """(suivi, detail, their files): every problem of every file, then one line per caisse and month."""
+    suivi_paths = input_files(input_dir, "paniers_suivi")
+    detail_paths = input_files(input_dir, "paniers_detail")
+    problems: list[Problem] = []
+    suivi = contract.collect(problems, _read_all, suivi_paths, read_paniers_suivi)
+    detail = contract.collect(problems, _read_all, detail_paths, read_paniers_detail)
+    if suivi is not None and len(suivi):
         dup = suivi.duplicated(["caisse", "mois"])
         if dup.any():
             first = suivi[dup].iloc[0]
-            raise InputRejected([Problem(", ".join(p.name for p in suivi_paths), None, "caisse ; mois",
-                                         f"{first['caisse']} ; {first['mois']}",
-                                         "une seule ligne par caisse et mois sur l'ensemble des fichiers")])
+            problems.append(Problem(", ".join(p.name for p in suivi_paths), None, "caisse ; mois",
+                                    f"{first['caisse']} ; {first['mois']}",
+                                    "une seule ligne par caisse et mois sur l'ensemble des fichiers"))
+    if problems:
+        raise InputRejected(problems)
+    return suivi, detail, suivi_paths, detail_paths
+
+
+def step_paniers(ctx: BuildContext) -> int:
+    suivi, detail, suivi_paths, detail_paths = read_paniers(ctx.input_dir)
     rows = 0
     if len(suivi) or len(detail):
         months = pd.concat([suivi.get("mois", pd.Series(dtype=object)),
@@ -571,15 +580,17 @@ def _place(ctx: BuildContext, services: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["lat_c", "lon_c"])
 
 
-def step_saad(ctx: BuildContext) -> int:
-    cat = catalogue()
+def read_saad(ctx: BuildContext, cat: pd.DataFrame) -> dict | None:
+    """Services (communes resolved to today's codes; those of départements left out of the build
+    dropped with a warning) and their indicators; None when no service file was given."""
     service_paths = input_files(ctx.input_dir, "saad_services")
     indicator_paths = input_files(ctx.input_dir, "saad_indicateurs")
     if indicator_paths and not service_paths:
         raise InputRejected([Problem(indicator_paths[0].name, None, None, None,
-                                     "un fichier saad_services* à côté (liste des services et communes)")])
+                                     "un fichier saad_services* à côté (liste des services et communes) — "
+                                     "déposer les deux fichiers ensemble (dans un zip pour la vérification)")])
     if not service_paths:
-        return _simulate_saad(ctx, cat)
+        return None
     resolver = CommuneResolver(ctx.con)
     services = _read_all(service_paths, lambda p: read_saad_services(p, _resolver_in_build(ctx, resolver)))
     if services["service_id"].duplicated().any():
@@ -597,6 +608,17 @@ def step_saad(ctx: BuildContext) -> int:
         p, cat, set(services["service_id"]) | outside_ids))
     if len(indicators):
         indicators = indicators[~indicators["service_id"].isin(outside_ids)]
+    return {"services": services, "indicators": indicators, "service_paths": service_paths,
+            "indicator_paths": indicator_paths}
+
+
+def step_saad(ctx: BuildContext) -> int:
+    cat = catalogue()
+    saad = read_saad(ctx, cat)
+    if saad is None:
+        return _simulate_saad(ctx, cat)
+    services, indicators = saad["services"], saad["indicators"]
+    service_paths, indicator_paths = saad["service_paths"], saad["indicator_paths"]
     source = _input_source("saad-saisie", "SAAD et indicateurs UNCCAS-MISAP (fichiers fournis)",
                            service_paths + indicator_paths,
                            ", ".join(sorted(indicators["periode"].str[:4].unique())) if len(indicators) else None)
@@ -719,3 +741,60 @@ STEPS = [
     Step("aide à domicile : paniers de services", step_paniers),
     Step("aide à domicile : SAAD et indicateurs", step_saad),
 ]
+
+
+# -- loader contract (etl/contract.py) -----------------------------------------------------------------
+
+FORMATS = tuple(Format(f"aide-domicile-{name}", f"Aide à domicile — {TEMPLATES[name].title}",
+                       "caisses de retraite, UNCCAS-MISAP (fichier fourni)", "docs/chargeurs.md#aide-a-domicile",
+                       tuple(f"{PATTERNS[name]}{s}" for s in SUFFIXES), licence=None, family="aide_domicile",
+                       columns=tuple(TEMPLATES[name].columns)) for name in PATTERNS)
+
+
+def discover(input_dir: Path | None) -> list[Path]:
+    return sorted({p for name in PATTERNS for p in input_files(input_dir, name)})
+
+
+def read(ctx: BuildContext) -> contract.Parsed:
+    """Paniers and SAAD files, every problem of both families before rejecting."""
+    problems: list[Problem] = []
+    paniers = contract.collect(problems, read_paniers, ctx.input_dir)
+    saad = contract.collect(problems, read_saad, ctx, catalogue())
+    if problems:
+        raise InputRejected(problems)
+    return contract.Parsed("aide_domicile", discover(ctx.input_dir), {"paniers": paniers, "saad": saad})
+
+
+def preview(parsed: contract.Parsed, ctx: BuildContext) -> list[tuple[str, str]]:
+    if parsed.data is None:
+        return []
+    lines = []
+    suivi, detail, _, _ = parsed.data["paniers"]
+    for table, frame in (("paniers_suivi", suivi), ("paniers_attribues", detail)):
+        if len(frame):
+            lines += [(f"Table {table}", f"{contract.count(len(frame))} ligne(s)"),
+                      ("Caisses", contract.listing(frame["caisse"])), ("Mois", contract.span(frame["mois"]))]
+    saad = parsed.data["saad"]
+    if saad is not None:
+        kept, indicators = saad["services"], saad["indicators"]
+        lines += [("Table saad_services", f"{contract.count(len(kept))} service(s)"),
+                  ("Départements", contract.listing(contract.departements_of_communes(ctx.con, kept["code_commune"]))),
+                  ("Communes", contract.count(kept["code_commune"].nunique()))]
+        if len(indicators):
+            lines += [("Table saad_indicateurs", f"{contract.count(len(indicators))} valeur(s)"),
+                      ("Périodes", contract.listing(indicators["periode"])),
+                      ("Indicateurs", contract.listing(indicators["indicateur"].astype(int), limit=30))]
+    return lines
+
+
+def templates() -> list[contract.Template]:
+    out = []
+    for name, template in TEMPLATES.items():
+        out.append(contract.Template("Aide à domicile", f"{template.title} (CSV)", f"{name}.csv", contract.CSV,
+                                     (lambda t: lambda: frame_csv(t.frame()))(template)))
+        out.append(contract.Template("Aide à domicile", f"{template.title} (XLSX)", f"{name}.xlsx", contract.XLSX,
+                                     (lambda t: lambda: frame_xlsx(t.frame(), t.name))(template)))
+    return out
+
+
+LOADER = contract.Loader("aide_domicile", "Aide à domicile", FORMATS, discover, read, preview, templates)

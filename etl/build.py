@@ -19,7 +19,8 @@ from typing import Callable, Protocol
 import duckdb
 import pandas as pd
 
-from etl import checks, readers, reference, schema
+from etl import checks, contract, readers, reference, schema
+from etl.errors import InputRejected
 from etl.sources import SOURCES_DDL, Source, register
 from geo import shapes
 
@@ -163,6 +164,7 @@ class BuildResult:
     db_path: Path
     summary: list[tuple[str, int, float]]
     warnings: list[tuple[str, str]]
+    files: list[contract.FileOutcome] = field(default_factory=list)  # every file of --input
 
 
 class NullReporter:
@@ -201,6 +203,7 @@ def build(db_path: Path | None = None, departements: list[str] | None = None,
                 seconds = time.perf_counter() - t0
                 summary.append((step.name, rows, seconds))
                 reporter.done(step.name, rows, seconds)
+            files = _input_files_report(ctx)
             if ctx.warnings:
                 con.executemany("INSERT INTO build_warnings VALUES (?, ?)", ctx.warnings)
             info = {"built_at": loaded_at.isoformat(),
@@ -210,13 +213,32 @@ def build(db_path: Path | None = None, departements: list[str] | None = None,
             con.execute("CHECKPOINT")
             con.close()
             os.replace(tmp, db_path)
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, InputRejected) and input_dir is not None:  # the report names every file
+                exc.files = contract.inventory(input_dir, contract.claimed_files(input_dir), {},
+                                               contract.rejected_files(exc))
             with contextlib.suppress(Exception):
                 con.close()
             tmp.unlink(missing_ok=True)
             Path(f"{tmp}.wal").unlink(missing_ok=True)
             raise
-    return BuildResult(db_path, summary, ctx.warnings)
+    return BuildResult(db_path, summary, ctx.warnings, files)
+
+
+def _input_files_report(ctx: BuildContext) -> list[contract.FileOutcome]:
+    """Every file of --input ends loaded or not read (a rejected one aborts the build): written to
+    `fichiers_entree`, and each file not read to `build_warnings` with its reason."""
+    ctx.con.execute(schema.INPUT_FILES_DDL)
+    if ctx.input_dir is None:
+        return []
+    files = contract.inventory(ctx.input_dir, contract.claimed_files(ctx.input_dir),
+                               contract.loaded_files(ctx.con))
+    ctx.con.executemany("INSERT INTO fichiers_entree VALUES (?, ?, ?, ?, ?)",
+                        [[f.file, f.status, f.family, f.source, f.reason] for f in files])
+    for f in files:
+        if f.status != contract.LOADED:
+            ctx.warn("fichiers d'entrée", f.message())
+    return files
 
 
 @contextlib.contextmanager

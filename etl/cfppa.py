@@ -28,7 +28,6 @@ import difflib
 import functools
 import io
 import re
-import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -38,6 +37,9 @@ import numpy as np
 import pandas as pd
 
 from etl.build import BuildContext, Step
+from etl import contract
+from etl.common import departement_of, words
+from etl.contract import Format, Loader, Parsed, Template
 from etl.communes_map import CommuneResolver
 from etl.errors import InputRejected, Problem
 from etl.readers import (parse_amount, parse_code_commune, parse_code_departement, parse_int,
@@ -243,10 +245,8 @@ COLUMN_DOC = {
 # -- normalisation -----------------------------------------------------------------------------
 
 
-def normalise(text) -> str:
-    """Lower-case ASCII words separated by single spaces ("CARSAT  Bretagne" → "carsat bretagne")."""
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+#: Lower-case ASCII words separated by single spaces ("CARSAT  Bretagne" → "carsat bretagne").
+normalise = words
 
 
 @functools.lru_cache(maxsize=1)
@@ -491,10 +491,6 @@ class Reference:
     resolver: CommuneResolver | None
 
 
-def _departement_of_code(code: str) -> str:
-    return code[:3] if code.startswith("97") else code[:2]
-
-
 def validate_financements(raw: pd.DataFrame, ref: Reference, problems: list[Problem]) -> pd.DataFrame:
     """Financing lines (control total rows checked then dropped)."""
     frame = raw.copy()
@@ -598,7 +594,7 @@ def validate_action_communes(raw: pd.DataFrame, actions: pd.DataFrame, ref: Refe
             continue
         current = ref.resolver.resolve(code) if ref.resolver else None
         if current is None:
-            if _departement_of_code(code) not in ref.built and _departement_of_code(code) in ref.all_departements:
+            if departement_of(code) not in ref.built and departement_of(code) in ref.all_departements:
                 outside += 1  # a real commune of a département this build leaves out
             else:
                 _problem(problems, row, "code_insee", code, ref.resolver.expected(
@@ -1109,7 +1105,7 @@ def step_nomenclature(ctx: BuildContext) -> int:
 def _reference(ctx: BuildContext) -> Reference:
     from etl import reference
     built = {r[0] for r in ctx.con.execute("SELECT code FROM departements").fetchall()}
-    all_deps = set(reference._read("departements")["code"])
+    all_deps = set(reference.read_packaged("departements")["code"])
     commune_dep = dict(ctx.con.execute("SELECT code_insee, code_departement FROM communes").fetchall())
     return Reference(all_deps, built, commune_dep, CommuneResolver(ctx.con))
 
@@ -1240,3 +1236,72 @@ STEPS = [
     Step("CFPPA : nomenclature et chiffres cités", step_nomenclature),
     Step("CFPPA : financements et actions de prévention", step_financements),
 ]
+
+
+# -- loader contract (etl/contract.py): the build step above and the check page read alike ----------
+
+FORMATS = (
+    Format("cfppa-classeur", "CFPPA — classeur (feuilles financements, actions, actions_communes, "
+           "actions_financeurs)", "conférence des financeurs (fichier fourni)", "docs/chargeurs.md#cfppa",
+           ("cfppa*.xlsx", "cfppa*.xls"), licence=None, family="cfppa",
+           columns=tuple(TEMPLATE_SHEETS)),
+    *(Format(f"cfppa-{table}", f"CFPPA — {table} (CSV)", "conférence des financeurs (fichier fourni)",
+             "docs/chargeurs.md#cfppa", (f"{prefix}*.csv", f"{prefix}*.txt"), licence=None, family="cfppa",
+             columns=tuple(TABLES[table][0])) for prefix, table in CSV_PATTERNS),
+    Format("cnsa-synthese", "CNSA — synthèse nationale des CFPPA", "CNSA (fichier fourni)", "docs/chargeurs.md#cfppa",
+           ("cnsa_synthese*.csv", "cnsa_synthese*.xlsx"), licence=None, family="cfppa",
+           columns=tuple(CNSA_COLUMNS)),
+)
+
+
+def discover(input_dir: Path | None) -> list[Path]:
+    """Every file the CFPPA loader reads (an unrecognised `cfppa*` name is read to be rejected)."""
+    files = find_input_files(input_dir)
+    return sorted({p for p, _ in files.cfppa} | set(files.cnsa) | set(files.unknown))
+
+
+def read(ctx: BuildContext) -> Parsed:
+    """The user's CFPPA files and CNSA summaries, validated against the build's reference."""
+    files = find_input_files(ctx.input_dir)
+    if not (files.cfppa or files.unknown or files.cnsa):
+        return Parsed("cfppa", [])
+    ref = _reference(ctx)
+    warnings: list[str] = []
+    try:
+        user, national = read_inputs(ctx, ref, warnings)
+    finally:
+        if ref.resolver and (w := ref.resolver.warning()):
+            warnings.append(w)
+        for message in warnings:
+            ctx.warn("CFPPA", message)
+    return Parsed("cfppa", discover(ctx.input_dir), (user, national), warnings)
+
+
+def preview(parsed: Parsed, ctx: BuildContext) -> list[tuple[str, str]]:
+    if parsed.data is None:
+        return []
+    user, national = parsed.data
+    lines = []
+    if user is not None:
+        for table, frame in (("cfppa_financements", user.financements), ("actions_prevention", user.actions),
+                             ("actions_prevention_communes", user.action_communes),
+                             ("actions_prevention_financeurs", user.action_financeurs)):
+            lines.append((f"Table {table}", f"{contract.count(len(frame))} ligne(s)"))
+        deps = set(user.financements["code_departement"]) | set(user.actions["code_departement"])
+        lines.append(("Départements (les données simulées y seraient remplacées)", contract.listing(deps)))
+        lines.append(("Années", contract.span(set(user.financements["annee"]) | set(user.actions["annee"]))))
+        lines.append(("Communes des actions", contract.count(user.action_communes["code_insee"].nunique())))
+    for path, summary in national:
+        lines.append((f"Table cfppa_national_financements ({path.name})", f"{contract.count(len(summary))} ligne(s)"))
+        lines.append(("Années (synthèse CNSA)", contract.span(summary["annee"])))
+    return lines
+
+
+def templates() -> list[Template]:
+    return [Template("CFPPA", "Classeur CFPPA (4 feuilles + lisez-moi, financeurs, axes)", "cfppa_modele.xlsx",
+                     contract.XLSX, template_xlsx),
+            Template("CFPPA", "Fichiers CSV CFPPA et synthèse CNSA (zip)", "cfppa_modeles_csv.zip", contract.ZIP,
+                     template_csv_zip)]
+
+
+LOADER = Loader("cfppa", "CFPPA", FORMATS, discover, read, preview, templates)

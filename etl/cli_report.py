@@ -43,3 +43,14 @@ def summary_table(summary: list[tuple[str, int, float]], title: str) -> Table:
     total = sum(s for _, _, s in summary)
     table.add_row("[bold]total", "", f"[bold]{total:.2f}".replace(".", ","))
     return table
+
+
+def files_table(files) -> Table:
+    """Every file of --input: loaded (its source), rejected or not read (why)."""
+    table = Table(title="Fichiers du dossier d'entrée")
+    for column in ("fichier", "statut", "source ou motif"):
+        table.add_column(column)
+    colours = {"chargé": "green", "rejeté": "red", "non lu": "yellow"}
+    for f in files:
+        table.add_row(f.file, f"[{colours.get(f.status, 'white')}]{f.status}", f.reason)
+    return table

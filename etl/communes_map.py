@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from etl.common import departement_of
 from etl import insee_base, insee_cog
 from etl.build import BuildContext, Step
 from etl.errors import InputRejected, Problem
@@ -62,10 +63,6 @@ MOD_MOVES = insee_cog.MOD_FUSION | insee_cog.MOD_RETABLISSEMENT | {"30"}
 HISTORY_LABELS = {"COMD": "commune déléguée", "COMA": "commune associée", "ARM": "arrondissement municipal"}
 
 
-def _departement_of(code: str) -> str:
-    return code[:3] if code.startswith("97") else code[:2]
-
-
 def _date(value) -> str:
     return value.strftime("%d/%m/%Y") if isinstance(value, (dt.date, dt.datetime)) else str(value)
 
@@ -88,7 +85,7 @@ class CommuneResolver:
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.names = dict(con.execute("SELECT code_insee, nom FROM communes").fetchall())
         self.current = set(self.names)
-        self.built = {_departement_of(c) for c in self.current}
+        self.built = {departement_of(c) for c in self.current}
         self.history = {old: (new, kind) for old, new, kind in con.execute(
             "SELECT code_ancien, code_insee, type FROM communes_historique WHERE code_ancien <> code_insee"
         ).fetchall()}
@@ -145,7 +142,7 @@ class CommuneResolver:
             if arrived is not None and date < arrived:
                 return None  # disappeared before the event that led to it: not this chain
             if len(successors) > 1:
-                if not any(_departement_of(s) in self.built for s in successors):
+                if not any(departement_of(s) in self.built for s in successors):
                     return None  # split among communes this (restricted) build leaves out
                 names = ", ".join(f"{s} {self.names[s]}" if s in self.names else s for s in successors)
                 self.ambiguous[code] = (

@@ -15,16 +15,17 @@ left out of `territoires_prioritaires.csv`, with why).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
-import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
 from etl.build import BuildContext, Step
+from etl import contract
+from etl.common import fold, frame_csv
+from etl.contract import Format, Loader, Parsed, Template
 from etl.communes_map import CommuneResolver
 from etl.errors import InputRejected, Problem
 from etl.readers import (Validator, parse_code_commune, parse_code_departement, parse_date, parse_siren,
@@ -118,8 +119,7 @@ _SPLIT = re.compile(r"[|,;/\s]+")
 
 
 def _plain(text: str) -> str:
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[\s_\-]+", " ", text).strip()
+    return re.sub(r"[\s_\-]+", " ", fold(text)).strip()
 
 
 def parse_instrument(text: str) -> str:
@@ -172,9 +172,7 @@ def template_frame() -> pd.DataFrame:
 
 def template_csv() -> bytes:
     """Template as CSV UTF-8 with BOM, `;` separated (opens directly in French spreadsheets)."""
-    buffer = io.StringIO()
-    template_frame().to_csv(buffer, sep=";", index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return frame_csv(template_frame())
 
 
 def template_xlsx() -> bytes:
@@ -510,27 +508,10 @@ def step_conventions(ctx: BuildContext) -> int:
     for message in warn_d:
         ctx.warn("conventions", message)
 
-    files = input_files(ctx.input_dir)
-    if files:
-        problems, frames = [], []
-        for path in files:
-            try:
-                conv, per, warns = read_registry(path, ref)
-            except InputRejected as exc:
-                problems += exc.problems
-                continue
-            conv["source_line"] = None
-            frames.append((conv, per))
-            for message in warns:
-                ctx.warn("conventions", message)
-        if problems:
-            raise InputRejected(problems)
-        given = pd.concat([c for c, _ in frames], ignore_index=True)
-        duplicated = given.loc[given["convention_id"].duplicated(), "convention_id"].tolist()
-        if duplicated:
-            raise InputRejected([Problem(", ".join(f.name for f in files), None, "identifiant", d,
-                                         "un identifiant unique sur l'ensemble des registres fournis")
-                                 for d in duplicated])
+    parsed = read(ctx)
+    if parsed.files:
+        files = parsed.files
+        given, frames = parsed.data
         given["source"] = "ctg-registre"
         replaced = set(given["code_departement"])
         dropped = conv_d["code_departement"].isin(replaced)
@@ -540,10 +521,6 @@ def step_conventions(ctx: BuildContext) -> int:
         kept_ids = set(conv_d.loc[~dropped, "convention_id"])
         parts = [(conv_d.loc[~dropped], per_d.loc[per_d["convention_id"].isin(kept_ids)]),
                  *[(c.assign(source="ctg-registre"), p) for c, p in frames]]
-        clash = kept_ids & set(given["convention_id"])
-        if clash:
-            raise InputRejected([Problem(files[0].name, None, "identifiant", c,
-                                         "un identifiant différent de ceux du registre embarqué") for c in sorted(clash)])
         ctx.add_source(registry_source(files), row_count=len(given), file_name=", ".join(f.name for f in files),
                        sha256=sha256_of(*files))
 
@@ -635,3 +612,76 @@ def step_quoted(ctx: BuildContext) -> int:
 
 STEPS = [Step("conventions territoriales (CTG, chartes MSA)", step_conventions),
          Step("couverture CTG citée, territoires prioritaires", step_quoted)]
+
+
+# -- loader contract (etl/contract.py) -----------------------------------------------------------------
+
+FORMATS = (Format("ctg-registre", "CTG — registre des conventions territoriales (CTG, CEJ, chartes MSA)",
+                  "CAF / MSA (fichier fourni)", "docs/chargeurs.md#ctg",
+                  ("conventions_territoriales*.csv", "conventions_territoriales*.xlsx", "conventions_territoriales*.xls",
+                   "ctg*.csv", "ctg*.xlsx", "ctg*.xls"), licence=None, family="ctg",
+                  columns=tuple(c for c, (req, _) in TEMPLATE_COLUMNS.items() if req)),)
+
+
+def read(ctx: BuildContext) -> Parsed:
+    """Every registry file of the input folder, validated: each file's problems, then identifiers unique
+    across the files and distinct from the embedded registry's conventions that are kept."""
+    files = input_files(ctx.input_dir)
+    if not files:
+        return Parsed("ctg", [])
+    ref = ReferenceIndex(ctx.con)
+    problems, frames, warnings = [], [], []
+    for path in files:
+        try:
+            conv, per, warns = read_registry(path, ref)
+        except InputRejected as exc:
+            problems += exc.problems
+            continue
+        conv["source_line"] = None
+        frames.append((conv, per))
+        warnings += warns
+    for message in warnings:
+        ctx.warn("conventions", message)
+    if problems:
+        raise InputRejected(problems)
+    given = pd.concat([c for c, _ in frames], ignore_index=True)
+    label = ", ".join(f.name for f in files)
+    for dup in given.loc[given["convention_id"].duplicated(), "convention_id"]:
+        problems.append(Problem(label, None, "identifiant", dup,
+                                "un identifiant unique sur l'ensemble des registres fournis"))
+    default = default_registry()
+    kept = default.loc[~default["code_departement"].isin(set(given["code_departement"])), "identifiant"]
+    for clash in sorted(set(kept) & set(given["convention_id"])):
+        problems.append(Problem(files[0].name, None, "identifiant", clash,
+                                "un identifiant différent de ceux du registre embarqué"))
+    if problems:
+        raise InputRejected(problems)
+    return Parsed("ctg", files, (given, frames), warnings)
+
+
+def preview(parsed: Parsed, ctx: BuildContext) -> list[tuple[str, str]]:
+    if not parsed.files:
+        return []
+    given, frames = parsed.data
+    perimeter = pd.concat([p for _, p in frames], ignore_index=True)
+    ref = ReferenceIndex(ctx.con)
+    communes = set(perimeter["code_insee"].dropna())
+    sirens = set(perimeter["siren_epci"].dropna())
+    communes |= {c for c, s in ref.commune_epci.items() if s in sirens}
+    counts = given["instrument"].value_counts()
+    return [("Table conventions_territoriales", f"{contract.count(len(given))} convention(s)"),
+            ("Instruments", ", ".join(f"{k} : {v}" for k, v in counts.items())),
+            ("Départements (le registre embarqué y serait remplacé)", contract.listing(set(given["code_departement"]))),
+            ("EPCI signataires", contract.count(len(sirens))),
+            ("Communes couvertes (périmètre résolu)", contract.count(len(communes))),
+            ("Signatures", contract.span(given["date_signature"]))]
+
+
+def templates() -> list[Template]:
+    return [Template("CTG", "Registre des conventions (CSV, avec exemples réels)", "conventions_territoriales.csv",
+                     contract.CSV, template_csv),
+            Template("CTG", "Registre des conventions (XLSX, avec notice)", "conventions_territoriales.xlsx",
+                     contract.XLSX, template_xlsx)]
+
+
+LOADER = Loader("ctg", "CTG et conventions", FORMATS, input_files, read, preview, templates)

@@ -28,6 +28,9 @@ import pandas as pd
 
 from etl import readers
 from etl.build import Step
+from etl import contract
+from etl.common import commune_code_text, departement_of, frame_csv
+from etl.contract import Format, Loader, Parsed, Template
 from etl.communes_map import CommuneResolver
 from etl.errors import InputRejected, Problem
 from etl.sources import Source, sha256_of
@@ -389,14 +392,8 @@ def aggregate_extract(con, view: str, file: str, millesime: int, resolver: Commu
     return "_frag_cells", warnings
 
 
-def _normalise_code(raw) -> str:
-    code = "" if raw is None else str(raw).strip().upper()
-    code = code.removesuffix(".0")
-    return "0" + code if re.fullmatch(r"\d{4}", code) else code
-
-
-def _departement_of(code: str) -> str:
-    return code[:3] if code.startswith("97") else code[:2]
+_normalise_code = commune_code_text  # shared helpers (etl/common.py)
+_departement_of = departement_of
 
 
 def _row_numbers(con, view: str) -> str:
@@ -738,3 +735,115 @@ def _roll_ups(con, millesime: int) -> int:
 
 
 STEPS = [Step("fragilité des retraités", step_fragilite)]
+
+
+# -- loader contract (etl/contract.py): discovery and reading shared by the build and the check ----------
+
+FORMATS = (
+    Format("fragilite-individus", "Fragilité — extrait individuel pseudonymisé (régime de retraite)",
+           "caisse de retraite (fichier fourni)", "docs/chargeurs.md#fragilite",
+           ("fragilite_individus_AAAA.csv", "fragilite_individus_AAAA.parquet"), licence=None, family="fragilite",
+           columns=("code_insee", "age", "reversion", "exo_csg")),
+    Format("fragilite-communes", "Fragilité — agrégats communaux de l'Observatoire des fragilités",
+           "Inter-régimes, Observatoire des situations de fragilité (fichier fourni)", "docs/chargeurs.md#fragilite",
+           ("fragilite_communes_AAAA.csv", "fragilite_communes_AAAA.xlsx", "fragilite_communes_AAAA.xls"),
+           licence=None, family="fragilite",
+           columns=("code_insee", "n_retraites", "n_reversion", "n_exo_csg", "score_moyen")),
+    Format("fragilite-pop60", "Fragilité — population de 60 ans et plus par commune", "fichier fourni / INSEE",
+           "docs/chargeurs.md#fragilite", ("fragilite_pop60*.csv", "fragilite_pop60*.xlsx", "base-cc-evol-struct-pop-20AA.csv"),
+           licence=None, family="fragilite", columns=("code_insee", "n_60_plus")),
+)
+
+PATTERNS = {"individus": EXTRACT_PATTERN, "communes": AGGREGATE_PATTERN, "pop60": POP60_PATTERN}
+
+
+def find_inputs(input_dir: Path | None, what: str) -> list[Path]:
+    """Files of one kind (`individus`, `communes`, `pop60`) in the input folder."""
+    return _find(input_dir, PATTERNS[what])
+
+
+def discover(input_dir: Path | None) -> list[Path]:
+    return sorted({p for what in PATTERNS for p in find_inputs(input_dir, what)})
+
+
+def read(ctx) -> Parsed:
+    """Every fragility file read as the build reads it (an extract supersedes the aggregate file of
+    its millésime); each file's problems gathered before rejecting."""
+    folder, con = ctx.input_dir, ctx.con
+    resolver = CommuneResolver(con)
+    problems: list[Problem] = []
+    out = {"pop60": [], "extracts": [], "aggregates": []}
+    for path in find_inputs(folder, "pop60"):
+        result = contract.collect(problems, read_pop60, path, resolver)
+        if result is not None:
+            out["pop60"].append((path, *result))
+    extracts = {int(EXTRACT_PATTERN.match(p.name).group(1)): p for p in find_inputs(folder, "individus")}
+    aggregates = {int(AGGREGATE_PATTERN.match(p.name).group(1)): p for p in find_inputs(folder, "communes")}
+    for millesime, path in sorted(extracts.items()):
+        if millesime in aggregates:
+            ctx.warn("fragilité", f"{aggregates.pop(millesime).name} ignoré : l'extrait individuel {path.name} "
+                                  "du même millésime est prioritaire")
+        try:
+            view = _open_extract(con, path)
+            cells, warnings = aggregate_extract(con, view, path.name, millesime, resolver, ctx.departements)
+        except InputRejected as exc:
+            problems.extend(exc.problems)
+            continue
+        for w in [*warnings, resolver.warning()]:  # as the build step does
+            if w:
+                ctx.warn("fragilité", w)
+        n_communes, n_people = con.execute(
+            f"SELECT count(DISTINCT code_insee), sum(n_retraites) FROM {cells}").fetchone()
+        communes = [r[0] for r in con.execute(f"SELECT DISTINCT code_insee FROM {cells}").fetchall()]
+        con.execute(f"DROP TABLE {cells}")
+        out["extracts"].append((path, millesime, n_communes, n_people, communes))
+    for millesime, path in sorted(aggregates.items()):
+        result = contract.collect(problems, read_aggregate, path, resolver)
+        if result is None:
+            continue
+        frame, warnings = result
+        for w in warnings:
+            ctx.warn("fragilité", w)
+        out["aggregates"].append((path, millesime, frame))
+    if problems:
+        raise InputRejected(problems)
+    return Parsed("fragilite", discover(folder), out)
+
+
+def preview(parsed: Parsed, ctx) -> list[tuple[str, str]]:
+    if parsed.data is None:
+        return []
+    lines = []
+    deps = contract.departements_of_communes
+    for path, frame, year in parsed.data["pop60"]:
+        lines.append((f"60 ans et plus ({path.name})", f"{contract.count(len(frame))} commune(s) du référentiel"
+                      + (f", recensement {year}" if year else "")))
+        lines.append(("Départements", contract.listing(deps(ctx.con, frame["code_insee"]))))
+    for path, millesime, n_communes, n_people, communes in parsed.data["extracts"]:
+        lines += [(f"Table fragilite_communes ({path.name})",
+                   f"{contract.count(n_communes)} commune(s), millésime {millesime}"),
+                  ("Retraités agrégés", contract.people(n_people)),
+                  ("Départements", contract.listing(deps(ctx.con, communes)))]
+    for path, millesime, frame in parsed.data["aggregates"]:
+        lines += [(f"Table fragilite_communes ({path.name})",
+                   f"{contract.count(len(frame))} commune(s), millésime {millesime}"),
+                  ("Départements", contract.listing(deps(ctx.con, frame["code_insee"])))]
+    return lines
+
+
+#: Header-only templates (no invented figure): the columns of the loaders' required lists.
+TEMPLATE_COLUMNS = {
+    "fragilite_communes_AAAA": ["code_insee", "n_retraites", "n_reversion", "n_exo_csg", "score_moyen",
+                                "n_fragiles", "n_60_plus"],
+    "fragilite_individus_AAAA": ["code_insee", "age", "reversion", "exo_csg", "regime"],
+    "fragilite_pop60": ["code_insee", "n_60_plus"],
+}
+
+
+def templates() -> list[Template]:
+    return [Template("Fragilité", f"{name} (en-tête seul)", f"{name}.csv", contract.CSV,
+                     (lambda c: lambda: frame_csv(pd.DataFrame(columns=c)))(columns))
+            for name, columns in TEMPLATE_COLUMNS.items()]
+
+
+LOADER = Loader("fragilite", "Fragilité des retraités", FORMATS, discover, read, preview, templates)

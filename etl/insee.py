@@ -22,8 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl import insee_cog, insee_epci, insee_filosofi, insee_petite_enfance, insee_rp, readers, reference
+from etl import caf_allocataires, insee_cog, insee_epci, insee_filosofi, insee_petite_enfance, insee_rp, readers, reference
 from etl.build import BuildContext, Step
+from etl import contract
+from etl.common import departements_of
+from etl.contract import Loader, Parsed
 from etl.communes_map import CommuneResolver
 from etl.errors import InputRejected, Problem
 from etl.insee_base import OfficialFormat
@@ -64,6 +67,24 @@ CATALOGUE = {
                          "médiane du niveau de vie (MEDYY, Q2YY), au niveau publié par l'INSEE", 3),
     "taux_pauvrete": ("Taux de pauvreté", "%", method.HAUSSE_DEFAVORABLE, 1, "non_agregeable",
                       "Filosofi base-cc / DISP", "part des personnes sous 60 % du niveau de vie médian (TP60YY)", 4),
+    "revenu_d1_uc": ("1er décile du niveau de vie", "€", method.BAISSE_DEFAVORABLE, 0, "non_agregeable",
+                     "Filosofi (Melodi)", "niveau de vie sous lequel vivent 10 % des personnes (D1_SL)", None),
+    "revenu_d9_uc": ("9e décile du niveau de vie", "€", method.BAISSE_DEFAVORABLE, 0, "non_agregeable",
+                     "Filosofi (Melodi)", "niveau de vie au-dessus duquel vivent 10 % des personnes (D9_SL)", None),
+    "indice_gini": ("Indice de Gini du niveau de vie", "indice", method.HAUSSE_DEFAVORABLE, 3, "non_agregeable",
+                    "Filosofi (Melodi)", "indice de Gini des niveaux de vie (GI_SL), de 0 (égalité) à 1", None),
+    **{code: (label, "foyers" if code.startswith("foyers") else "personnes", method.BAISSE_DEFAVORABLE, 0, "somme",
+              "Cnaf data.caf.fr s_ben_com_f", f"{definition} en décembre, tels que publiés par la Cnaf (arrondis à 5 ; "
+              "somme des valeurs publiées pour un EPCI ou un département)", None)
+       for code, label, definition in (
+           ("foyers_allocataires_caf", "Foyers allocataires de la CAF", "foyers allocataires (indfoy_ndur)"),
+           ("personnes_couvertes_caf", "Personnes couvertes par la CAF", "personnes couvertes (indnbp_ndur)"),
+           ("foyers_rsa_caf", "Foyers allocataires du RSA", "foyers bénéficiaires du RSA (indfoy_rsa)"),
+           ("foyers_prime_activite_caf", "Foyers allocataires de la prime d'activité", "foyers (indfoy_ppa)"),
+           ("foyers_apl_caf", "Foyers allocataires de l'APL", "foyers (indfoy_apl)"),
+           ("foyers_als_caf", "Foyers allocataires de l'ALS", "foyers (indfoy_als)"),
+           ("foyers_alf_caf", "Foyers allocataires de l'ALF", "foyers (indfoy_alf)"),
+           ("foyers_af_caf", "Foyers allocataires des allocations familiales", "foyers (indfoy_af)"))},
     "taux_chomage": ("Taux de chômage (recensement)", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
                      "base-cc-emploi-pop-active", "chômeurs 15-64 ans / actifs 15-64 ans (au sens du recensement)", 5),
     "part_emploi_precaire": ("Part des salariés en emploi précaire", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
@@ -99,18 +120,21 @@ TABLEAU1_CUMUL = "Cumul d'indicateurs défavorables / valeur de référence"
 FORMATS: list[tuple[OfficialFormat, str]] = [
     (insee_rp.STRUCT_POP, "rp_struct"), (insee_rp.EMPLOI, "rp_emploi"),
     (insee_filosofi.BASE_CC, "filosofi_base_cc"), (insee_filosofi.DISP, "filosofi_disp"),
+    (insee_filosofi.MELODI, "filosofi_melodi"),
     (insee_epci.FORMAT, "epci"), (insee_cog.COMMUNES, "cog_communes"),
     (insee_cog.DEPARTEMENTS, "cog_departements"), (insee_cog.MOUVEMENTS, "cog_mvt"),
     (insee_petite_enfance.COUVERTURE, "couverture"), (insee_petite_enfance.POTENTIEL, "potentiel"),
-    (insee_petite_enfance.REVENU, "revenu"),
+    (insee_petite_enfance.REVENU, "revenu"), (caf_allocataires.FORMAT, "caf_allocataires"),
 ]
 FEEDS = {"rp_struct": "variation_population, indice_vieillissement, part_ouvriers, population, part_60_plus, "
                       "part_75_plus", "rp_emploi": "taux_chomage, part_emploi_precaire",
          "filosofi_base_cc": "revenu_median_uc, taux_pauvrete", "filosofi_disp": "revenu_median_uc, taux_pauvrete",
+         "filosofi_melodi": "revenu_median_uc, taux_pauvrete, revenu_d1_uc, revenu_d9_uc, indice_gini",
          "epci": "composition des EPCI (agrégation)", "cog_communes": "communes et départements (agrégation)",
          "cog_departements": "départements → régions (agrégation)",
          "cog_mvt": "communes fusionnées → commune actuelle", "couverture": "taux_couverture_accueil",
-         "potentiel": "potentiel_financier_habitant", "revenu": "revenu_net_moyen_foyer"}
+         "potentiel": "potentiel_financier_habitant", "revenu": "revenu_net_moyen_foyer",
+         "caf_allocataires": "foyers_allocataires_caf, personnes_couvertes_caf, foyers_rsa_caf, …"}
 
 DDL = """
 CREATE TABLE indicateurs_catalogue (
@@ -129,6 +153,7 @@ CREATE TABLE indicateurs (
     libelle_geo TEXT,             -- name as printed / as in the file
     perimetre TEXT,               -- geography the figure describes
     ligne_source INTEGER,         -- line of the quoted report
+    definition TEXT,              -- generation of the definition (Filosofi 1 / 2): compare only within one
     PRIMARY KEY (code_geo, niveau, indicateur, millesime, source));
 CREATE TABLE indicateurs_cumul_publie (
     code_geo TEXT NOT NULL, niveau TEXT NOT NULL, millesime INTEGER NOT NULL, cumul INTEGER NOT NULL,
@@ -170,7 +195,9 @@ def read_tableau1(path: Path = TABLEAU1_FILE, mapping_path: Path = TABLEAU1_MAPP
     validator.raise_if_any()
     values = pd.concat(rows, ignore_index=True)
     values = values.assign(numerateur=np.nan, denominateur=np.nan, source=SOURCE_TABLEAU1.source,
-                           jeu="sdaasp", perimetre="EPCI au 1er janvier 2017 (SDAASP de l'Orne)")
+                           jeu="sdaasp", perimetre="EPCI au 1er janvier 2017 (SDAASP de l'Orne)",
+                           definition=values["indicateur"].map(  # Filosofi 2015: the first generation
+                               {"revenu_median_uc": insee_filosofi.FILOSOFI_1, "taux_pauvrete": insee_filosofi.FILOSOFI_1}))
     published = pd.DataFrame({"code_geo": [codes[t][0] for t in printed["territoire"]],
                               "niveau": [codes[t][1] for t in printed["territoire"]],
                               "millesime": 2015, "cumul": cumul, "reference": FRANCE_METRO,
@@ -194,9 +221,11 @@ class Loaded:
     def __init__(self) -> None:
         self.files: dict[str, list[Path]] = defaultdict(list)
         self.sources: dict[str, tuple[Source, list[Path], int]] = {}
+        self.formats: dict[str, OfficialFormat] = {}  # source key → its format
 
     def source_for(self, fmt: OfficialFormat, year, path: Path, rows: int) -> str:
         key = f"{fmt.key}-{year}" if year else fmt.key
+        self.formats[key] = fmt
         if key in self.sources:
             src, paths, count = self.sources[key]
             self.sources[key] = (src, [*paths, path], count + rows)
@@ -216,8 +245,8 @@ def _geography(ctx: BuildContext, files: dict[str, list[Path]]) -> dict:
         geo["dep_region"] = dict(zip(cog["code_departement"], cog["code_region"]))
     else:
         geo["commune_dep"] = {}
-        deps = reference._read("departements")
-        regions = reference._read("regions").set_index("id")["code"]
+        deps = reference.read_packaged("departements")
+        regions = reference.read_packaged("regions").set_index("id")["code"]
         geo["dep_region"] = dict(zip(deps["code"], deps["region_id"].map(regions)))
     if files.get("cog_departements"):
         deps = insee_cog.read_departements(files["cog_departements"][-1])
@@ -234,12 +263,6 @@ def _geography(ctx: BuildContext, files: dict[str, list[Path]]) -> dict:
     geo["epci_ref"] = {r[0] for r in ctx.con.execute("SELECT siren FROM epci").fetchall()}
     geo["deps_ref"] = {r[0] for r in ctx.con.execute("SELECT code FROM departements").fetchall()}
     return geo
-
-
-def _departement_of(code: pd.Series, known: dict[str, str]) -> pd.Series:
-    prefix = code.str[:2].where(~code.str.startswith("97"), code.str[:3])
-    found = code.map(known)
-    return found.astype(object).where(found.notna(), prefix)  # all-unknown maps to float NaN
 
 
 def _remap(counts: pd.DataFrame, ctx: BuildContext, remapping, geo: dict, label: str) -> pd.DataFrame:
@@ -281,7 +304,7 @@ def _aggregate_communes(counts: pd.DataFrame, geo: dict, levels=("epci", "depart
                         ) -> pd.DataFrame:
     """Commune counts (every commune of the file) → commune rows (reference communes) and parents."""
     codes = pd.Series(counts["code_geo"].unique())
-    dep = _departement_of(codes, geo["commune_dep"])
+    dep = departements_of(codes, geo["commune_dep"])
     parts = []
     if "epci" in levels:
         parts.append(pd.DataFrame({"code_geo": codes, "code_parent": codes.map(geo["commune_epci"]), "niveau": "epci"}))
@@ -319,7 +342,8 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
         return pd.DataFrame(), loaded
     for fmt, kind in FORMATS:
         loaded.files[kind] = fmt.find(ctx.input_dir)
-    data_kinds = ("rp_struct", "rp_emploi", "filosofi_base_cc", "filosofi_disp", "couverture", "potentiel", "revenu")
+    data_kinds = ("rp_struct", "rp_emploi", "filosofi_base_cc", "filosofi_disp", "filosofi_melodi", "couverture",
+                  "potentiel", "revenu", "caf_allocataires")
     if not any(loaded.files[k] for k in data_kinds):
         return pd.DataFrame(), loaded
     geo = _geography(ctx, loaded.files)
@@ -335,9 +359,23 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
             year = int(counts["millesime"].max()) if len(counts) else insee_rp.vintage(path)
             frames.append(rows.assign(source=loaded.source_for(formats[kind], year, path, len(rows)),
                                       perimetre=np.where(rows["niveau"] == "epci", geo["perimetre_epci"], None)))
-    for kind, reader in (("filosofi_base_cc", insee_filosofi.read_base_cc), ("filosofi_disp", insee_filosofi.read_disp)):
+    for path in loaded.files["caf_allocataires"]:  # counts as published: summed, never unrounded
+        values, counts = caf_allocataires.read(path)
+        if counts["non_localises"]:
+            ctx.warn("indicateurs INSEE", f"{path.name} : {counts['non_localises']} ligne(s) de foyers non localisés "
+                     "(code commune vide) non chargée(s)")
+        counts_now = _remap(values, ctx, remapping, geo, path.name)
+        rows = _keep_in_scope(_aggregate_communes(counts_now, geo), ctx, geo)
+        year = int(values["millesime"].max()) if len(values) else None
+        frames.append(rows.assign(source=loaded.source_for(formats["caf_allocataires"], year, path, len(rows)),
+                                  perimetre=np.where(rows["niveau"] == "epci", geo["perimetre_epci"], None)))
+    for kind, reader in (("filosofi_base_cc", insee_filosofi.read_base_cc), ("filosofi_disp", insee_filosofi.read_disp),
+                         ("filosofi_melodi", insee_filosofi.read_melodi)):
         for path in loaded.files[kind]:
             values = reader(path)
+            if kind == "filosofi_melodi":
+                values, counts = values
+                _report_melodi(ctx, path, counts)
             if remapping is not None:  # a median cannot be summed: stale commune codes are dropped
                 stale = (values["niveau"] == "commune") & values["code_geo"].isin(remapping.target)
                 if stale.any():
@@ -358,6 +396,9 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
                          ("revenu", insee_petite_enfance.read_revenu)):
         for path in loaded.files[kind]:
             values = reader(path)
+            if values.attrs.get("placeholders"):
+                ctx.warn("indicateurs INSEE", f"{path.name} : {values.attrs['placeholders']} ligne(s) au code "
+                         "provisoire du diffuseur (« XX ») non chargée(s)")
             rows = [values]
             communes = values[(values["niveau"] == "commune") & values["denominateur"].notna()]
             absent = tuple(lv for lv in ("epci", "departement", "region", "france") if lv not in set(values["niveau"]))
@@ -372,14 +413,31 @@ def load_official(ctx: BuildContext) -> tuple[pd.DataFrame, Loaded]:
             path = (sorted(loaded.files[kind], key=lambda p: insee_epci.vintage(p) or 0) if kind == "epci"
                     else loaded.files[kind])[-1]
             loaded.source_for(formats[kind], insee_rp.vintage(path), path, 0)
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return out.assign(jeu="insee", libelle_geo=out.get("libelle_geo"), ligne_source=None), loaded
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source"])
+    definitions = {key: fmt.definition or None for key, fmt in loaded.formats.items()}
+    return out.assign(jeu="insee", libelle_geo=out.get("libelle_geo"), ligne_source=None,
+                      definition=out["source"].map(definitions)), loaded
+
+
+def _report_melodi(ctx: BuildContext, path: Path, counts: dict[str, int]) -> None:
+    """What a Melodi file held but the build did not load, said once per file."""
+    if counts["secret"]:
+        ctx.warn("indicateurs INSEE", f"{path.name} : {counts['secret']} valeur(s) sous secret statistique "
+                 "(CONF_STATUS = C), sans ligne dans indicateurs")
+    if counts["vides"]:
+        ctx.warn("indicateurs INSEE", f"{path.name} : {counts['vides']} valeur(s) vide(s) sans secret déclaré, ignorée(s)")
+    if counts["autres_niveaux"]:
+        ctx.warn("indicateurs INSEE", f"{path.name} : {counts['autres_niveaux']} ligne(s) d'autres niveaux "
+                 "géographiques (arrondissements, bassins de vie…) non chargée(s)")
+    if counts["autres_mesures"]:
+        ctx.warn("indicateurs INSEE", f"{path.name} : {counts['autres_mesures']} ligne(s) d'autres mesures "
+                 f"(hors {', '.join(insee_filosofi.MEASURES)}) non chargée(s)")
 
 
 # -- step ----------------------------------------------------------------------------------------
 
 COLUMNS = ["code_geo", "niveau", "indicateur", "millesime", "valeur", "numerateur", "denominateur", "source",
-           "jeu", "annee_debut", "libelle_geo", "perimetre", "ligne_source"]
+           "jeu", "annee_debut", "libelle_geo", "perimetre", "ligne_source", "definition"]
 
 
 def step_indicateurs(ctx: BuildContext) -> int:
@@ -391,7 +449,13 @@ def step_indicateurs(ctx: BuildContext) -> int:
     ctx.write("indicateurs_cumul_publie", published)
     ctx.add_source(SOURCE_TABLEAU1, row_count=len(values), file_name=f"{TABLEAU1_FILE.name}, {TABLEAU1_MAPPING.name}",
                    sha256=sha256_of(TABLEAU1_FILE, TABLEAU1_MAPPING))
-    official, loaded = load_official(ctx)
+    return rows + write(ctx, read(ctx))
+
+
+def write(ctx: BuildContext, parsed: Parsed) -> int:
+    """The official files' rows, their sources and the formats table (`charge`: a file was given)."""
+    official, loaded = parsed.data["rows"], parsed.data["loaded"]
+    rows = 0
     if len(official):
         official = official.dropna(subset=["code_geo"])
         official = official[COLUMNS].drop_duplicates(subset=["code_geo", "niveau", "indicateur", "millesime", "source"])
@@ -406,3 +470,60 @@ def step_indicateurs(ctx: BuildContext) -> int:
 
 
 STEPS = [Step("indicateurs INSEE", step_indicateurs)]
+
+
+# -- loader contract (etl/contract.py) ---------------------------------------------------------------
+
+#: Files that only serve the aggregation (composition, COG), read by their own reader for the preview.
+AUXILIARY_READERS = {
+    "epci": lambda p: insee_epci.read(p)[1], "cog_communes": insee_cog.read_communes,
+    "cog_departements": insee_cog.read_departements, "cog_mvt": insee_cog.read_mouvements,
+}
+
+
+def discover(input_dir: Path | None) -> list[Path]:
+    return sorted({p for fmt, _ in FORMATS for p in fmt.find(input_dir)})
+
+
+def read(ctx: BuildContext) -> Parsed:
+    """Every official file of the input folder read as the build step reads it (same functions)."""
+    problems: list[Problem] = []
+    formats = {kind: fmt for fmt, kind in FORMATS}
+    auxiliary = []
+    for kind, reader in AUXILIARY_READERS.items():
+        for path in formats[kind].find(ctx.input_dir):
+            frame = contract.collect(problems, reader, path)
+            if frame is not None:
+                auxiliary.append((formats[kind].label, path, len(frame)))
+    result = contract.collect(problems, load_official, ctx)
+    if problems:
+        raise InputRejected(problems)
+    rows, loaded = result
+    return Parsed("insee", discover(ctx.input_dir), {"rows": rows, "loaded": loaded, "auxiliary": auxiliary})
+
+
+def preview(parsed: Parsed, ctx: BuildContext) -> list[tuple[str, str]]:
+    if parsed.data is None:
+        return []
+    lines = [(f"{label} ({path.name})", f"{contract.count(n)} ligne(s) lue(s)")
+             for label, path, n in parsed.data["auxiliary"]]
+    rows = parsed.data["rows"]
+    if len(rows):
+        rows = rows.dropna(subset=["code_geo"])
+        lines.append(("Table indicateurs", f"{contract.count(len(rows))} valeur(s)"))
+        for niveau, n in rows["niveau"].value_counts().items():
+            lines.append((f"  dont niveau {niveau}", contract.count(n)))
+        lines.append(("Indicateurs", contract.listing(rows["indicateur"], limit=20)))
+        lines.append(("Millésimes", contract.listing(rows["millesime"].dropna().astype(int))))
+        deps = set(rows.loc[rows["niveau"] == "departement", "code_geo"])
+        deps |= contract.departements_of_communes(ctx.con, rows.loc[rows["niveau"] == "commune", "code_geo"])
+        sirens = sorted(set(rows.loc[rows["niveau"] == "epci", "code_geo"]))
+        if sirens:
+            deps |= {r[0] for r in ctx.con.execute("SELECT DISTINCT code_departement FROM epci_departements "
+                                                   "WHERE list_contains(?, siren)", [sirens]).fetchall()}
+        lines.append(("Départements couverts", contract.listing(deps)))
+    return lines
+
+
+LOADER = Loader("insee", "INSEE et partenaires", tuple(fmt for fmt, _ in FORMATS), discover, read, preview,
+                write=write)

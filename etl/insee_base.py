@@ -13,13 +13,14 @@ import io
 import re
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from etl import readers
+from etl.common import compact
+from etl.contract import Format
 from etl.errors import InputRejected, Problem
 
 #: Cells INSEE leaves empty or marks when a figure is under its secrecy/quality threshold.
@@ -28,24 +29,8 @@ SUPPRESSED = {"", "s", "nd", "n.d.", "nc", "n.c.", "so", "//", "-", "secret"}
 DATA_SUFFIXES = (".csv", ".txt", ".xls", ".xlsx")
 
 
-@dataclass(frozen=True)
-class OfficialFormat:
-    """An official file as its publisher ships it: the label written under every figure it feeds."""
-
-    key: str            # short key, prefix of the `sources.source` value
-    label: str          # human label (captions, exports)
-    publisher: str
-    doc_url: str        # publisher's documentation page
-    patterns: tuple[str, ...]  # official file-name patterns (case-insensitive, fnmatch)
-    licence: str = "Licence Ouverte / Etalab 2.0"
-
-    def matches(self, name: str) -> bool:
-        return any(fnmatch.fnmatch(name.lower(), p.lower()) for p in self.patterns)
-
-    def find(self, folder: Path | None) -> list[Path]:
-        if folder is None:
-            return []
-        return sorted(p for p in Path(folder).iterdir() if p.is_file() and self.matches(p.name))
+#: An official file as its publisher ships it (the loader contract's declaration).
+OfficialFormat = Format
 
 
 def vintage_from_name(name: str) -> int | None:
@@ -77,8 +62,7 @@ def unzip_member(path: Path, workdir: Path, prefer: str | None = None) -> Path:
         raise InputRejected([Problem(path.name, None, None, "zip illisible", "une archive zip valide")])
 
 
-def _norm(text) -> str:
-    return re.sub(r"[^a-z0-9]+", "", str(text).lower())
+_norm = compact  # etl/common.py
 
 
 def find_header_row(path: Path, sheet, key: str, max_rows: int = 15) -> int:

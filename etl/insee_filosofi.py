@@ -18,24 +18,32 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from etl import readers
+from etl.contract import header_of
 from etl.errors import InputRejected, Problem
 from etl.insee_base import (OfficialFormat, codes, numeric, raise_if, read_official, sheet_names,
                             unzip_member, vintage_from_name, work_dir)
+
+#: The two generations of Filosofi: a value of one is not compared with a value of the other.
+FILOSOFI_1 = "Filosofi 1 (revenus 2012 à 2020, DISP 2021)"
+FILOSOFI_2 = "Filosofi 2 (revenus 2021 en géographie 2025 et suivants)"
 
 BASE_CC = OfficialFormat(
     key="insee-filosofi-base-cc", label="INSEE, Filosofi — base communale (revenus et pauvreté)",
     publisher="INSEE-DGFiP-Cnaf-Cnav-CCMSA, Fichier localisé social et fiscal (Filosofi)",
     doc_url="https://www.insee.fr/fr/statistiques/3126432",
     patterns=("base-cc-filosofi-20??.zip", "base-cc-filosofi-20??.xls*", "cc_filosofi_20??_*.csv",
-              "filo-revenu-pauvrete-menage-20??.zip"))
+              "filo-revenu-pauvrete-menage-20??.zip"),
+    columns=("CODGEO", "LIBGEO", "MEDYY", "TP60YY"), family="insee", definition=FILOSOFI_1)
 DISP = OfficialFormat(
     key="insee-filosofi-disp", label="INSEE, Filosofi — revenus disponibles (DISP)",
     publisher="INSEE-DGFiP-Cnaf-Cnav-CCMSA, Fichier localisé social et fiscal (Filosofi)",
     doc_url="https://www.insee.fr/fr/statistiques/6036907",
-    patterns=("filo20??_disp_*.csv", "filo20??_disp_*.zip"))
+    patterns=("filo20??_disp_*.csv", "filo20??_disp_*.zip"),
+    columns=("CODGEO", "Q2YY", "TP60YY"), family="insee", definition=FILOSOFI_1)
 
 #: Sheet / file-name suffix → niveau of the `indicateurs` table.
 LEVELS = {"COM": "commune", "EPCI": "epci", "DEP": "departement", "REG": "region",
@@ -120,3 +128,87 @@ def read_disp(path: Path) -> pd.DataFrame:
         frame = read_official(data, display_name=Path(path).name)
         year, yy = _year(frame, Path(path).name, r"Q2(\d\d)")
         return _values(frame, LEVELS[suffix], suffix, f"Q2{yy}", f"TP60{yy}", year)
+
+
+# -- Filosofi 2, "long" (SDMX / Melodi): one row per territory × measure × year ----------------------
+
+MELODI = OfficialFormat(
+    key="insee-filosofi-melodi", label="INSEE, Filosofi — base communale, format long (Melodi)",
+    publisher="INSEE-DGFiP-Cnaf-Cnav-CCMSA, Fichier localisé social et fiscal (Filosofi)",
+    doc_url="https://www.insee.fr/fr/statistiques/8984752",
+    patterns=("filosofi_cc_csv.zip", "ds_filosofi_cc_*_data.csv", "ds_filosofi_cc*.zip",
+              "base-cc-filosofi-20??-geo20??_csv.zip", "base-cc-filosofi-20??-geo20??*.csv"),
+    vintage="2021 (géographie 2025), 2023", definition=FILOSOFI_2,
+    columns=("GEO", "GEO_OBJECT", "FILOSOFI_MEASURE", "UNIT_MEASURE", "UNIT_MULT", "CONF_STATUS",
+             "OBS_STATUS", "TIME_PERIOD", "OBS_VALUE"),
+    family="insee")
+
+#: Melodi measure → indicator of the catalogue (others, e.g. IR_D9_D1_SL, are counted, not loaded).
+MEASURES = {"MED_SL": "revenu_median_uc", "PR_MD60": "taux_pauvrete", "D1_SL": "revenu_d1_uc",
+            "D9_SL": "revenu_d9_uc", "GI_SL": "indice_gini"}
+#: Melodi GEO_OBJECT → niveau; other objects (ARM, bassins de vie, unités urbaines…) are counted, not loaded.
+GEO_OBJECTS = {"COM": "commune", "EPCI": "epci", "DEP": "departement", "REG": "region", "FRANCE": "france",
+               "FRANCE_METRO": "france", "FRM": "france"}
+#: Confidential cell (secret): empty value, no row.
+CONFIDENTIAL = "C"
+REQUIRED_MELODI = ("GEO", "GEO_OBJECT", "FILOSOFI_MEASURE", "TIME_PERIOD", "OBS_VALUE")
+
+
+def read_melodi(path: Path) -> tuple[pd.DataFrame, dict[str, int]]:
+    """(values, counts): code_geo, niveau, indicateur, millesime, valeur, libelle_geo of the measures of
+    `MEASURES` at the levels of `GEO_OBJECTS`; counts of what was not loaded (`secret` = CONF_STATUS C,
+    `autres_niveaux`, `autres_mesures`, `vides`)."""
+    with work_dir() as tmp:
+        data = unzip_member(Path(path), Path(tmp), prefer="*_data.csv")
+        header = [c.upper() for c in header_of(data)]
+        missing = [c for c in REQUIRED_MELODI if c not in header]
+        if missing:  # the whole header as found, not only the columns the reader keeps
+            raise InputRejected([Problem(Path(path).name, 1, c, header[:12],
+                                         "l'en-tête Melodi " + ";".join(MELODI.columns)) for c in missing])
+        frame = read_official(data, key="GEO", display_name=Path(path).name,
+                              keep="GEO_OBJECT|FILOSOFI_MEASURE|CONF_STATUS|TIME_PERIOD|OBS_VALUE")
+    name = frame.attrs["file"]
+    problems: list[Problem] = []
+    measure = frame["FILOSOFI_MEASURE"].str.upper()
+    objects = frame["GEO_OBJECT"].str.upper()
+    status = frame["CONF_STATUS"].str.upper() if "CONF_STATUS" in frame.columns else pd.Series("", index=frame.index)
+    wanted = measure.isin(list(MEASURES)) & objects.isin(list(GEO_OBJECTS))
+    secret = wanted & status.eq(CONFIDENTIAL)
+    empty = wanted & ~secret & frame["OBS_VALUE"].eq("")
+    counts = {"secret": int(secret.sum()), "vides": int(empty.sum()),
+              "autres_niveaux": int((~objects.isin(list(GEO_OBJECTS))).sum()),
+              "autres_mesures": int((objects.isin(list(GEO_OBJECTS)) & ~measure.isin(list(MEASURES))).sum())}
+    rows = frame[wanted & ~secret & ~empty]
+    line = rows.index.to_numpy() + 2  # spreadsheet row (header = 1; blank lines keep their number)
+
+    def bad(position: int, column: str, expected: str) -> None:
+        if len(problems) < 200:
+            problems.append(Problem(name, int(line[position]), column, rows[column].iloc[position], expected))
+
+    text = rows["OBS_VALUE"].str.replace(",", ".", regex=False).str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+    values = pd.to_numeric(text, errors="coerce")
+    for position in np.flatnonzero(values.isna().to_numpy()):
+        bad(position, "OBS_VALUE", "un nombre (valeur vide seulement si CONF_STATUS = C)")
+    years = pd.to_numeric(rows["TIME_PERIOD"].str[:4], errors="coerce")
+    for position in np.flatnonzero(years.isna().to_numpy()):
+        bad(position, "TIME_PERIOD", "une année (AAAA)")
+    niveaux = objects[rows.index].map(GEO_OBJECTS)
+    parsers = {niveau: _parse_code(niveau) for niveau in ("commune", "epci", "departement", "region")}
+    code = []
+    for position, (niveau, geo) in enumerate(zip(niveaux.tolist(), rows["GEO"].tolist())):
+        if niveau == "france":
+            code.append("FRM" if geo.upper() in ("FRM", "METRO", "FRMETRO") else "FR")
+            continue
+        parser, expected = parsers[niveau]
+        try:
+            code.append(parser(geo))
+        except (ValueError, TypeError):
+            bad(position, "GEO", f"{expected} (GEO_OBJECT = {objects[rows.index[position]]})")
+            code.append(None)
+    code = pd.Series(code, index=rows.index, dtype="object")
+    raise_if(problems)
+    out = pd.DataFrame({"code_geo": code.values, "niveau": niveaux.values,
+                        "indicateur": measure[rows.index].map(MEASURES).values,
+                        "millesime": years.astype("Int64").values, "valeur": values.values,
+                        "libelle_geo": None})
+    return out.reset_index(drop=True), counts

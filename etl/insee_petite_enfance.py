@@ -22,13 +22,18 @@ import numpy as np
 import pandas as pd
 
 from etl import readers
+from etl.common import column_key
 from etl.errors import InputRejected, Problem
 from etl.insee_base import OfficialFormat, numeric, raise_if, vintage_from_name
 
 COUVERTURE = OfficialFormat(
     key="cafdata-couverture-pe", label="Cnaf, Cafdata — taux de couverture global petite enfance",
     publisher="Cnaf (Cafdata, Onape)", doc_url="https://data.caf.fr/",
-    patterns=("txcouv_pe_epci*.csv", "txcouv_pe_com*.csv", "taux_couverture_pe*.csv"))
+    patterns=("txcouv_pe_epci*.csv", "txcouv_pe_com*.csv", "txcouv_pe_dep*.csv", "txcouv_pe_reg*.csv",
+              "taux_couverture_pe*.csv", "tauxcouv20??.csv"),
+    vintage="2019–2023 (data.caf.fr)",
+    columns=("annee", "numcom | numepci | numdep | numregi", "txcouv_com | txcouv_epci | txcouv_dep | txcouv_reg"),
+    family="insee")
 POTENTIEL = OfficialFormat(
     key="dgcl-potentiel-financier", label="DGCL, potentiel financier par habitant (fiches DGF)",
     publisher="DGCL", doc_url="https://www.collectivites-locales.gouv.fr/",
@@ -80,10 +85,7 @@ def _frame(path: Path) -> pd.DataFrame:
 
 
 def readers_norm(name: str) -> str:
-    import re
-    import unicodedata
-    name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+    return column_key(name).upper()
 
 
 def _result(frame, code, level, indicateur, millesime, valeur, num=None, den=None) -> pd.DataFrame:
@@ -95,18 +97,91 @@ def _result(frame, code, level, indicateur, millesime, valeur, num=None, den=Non
 
 
 def _millesime(frame: pd.DataFrame, path: Path, problems: list[Problem]):
-    if "ANNEE" in frame.columns:
-        return pd.to_numeric(frame["ANNEE"], errors="coerce").astype("Int64").to_numpy()
+    if "ANNEE" in frame.columns:  # a year, or a date (`2022-12-31`) in some exports
+        return pd.to_numeric(frame["ANNEE"].astype(str).str[:4], errors="coerce").astype("Int64").to_numpy()
     year = vintage_from_name(Path(path).name)
     if year is None:
         problems.append(Problem(Path(path).name, None, "ANNEE", None, "une colonne ANNEE ou l'année dans le nom"))
     return year
 
 
+#: data.caf.fr exports: territory code column and niveau per scale (field names, lower case in the file).
+CAF_SCALES = {"COM": ("NUMCOM", "commune"), "EPCI": ("NUMEPCI", "epci"), "DEP": ("NUMDEP", "departement"),
+              "REG": ("NUMREGI", "region")}
+#: data.caf.fr exports « avec libellés » (`use_labels=true`): French labels → field names.
+CAF_LABELS = {"DATE_REFERENCE": "ANNEE", "ANNEE_DE_REFERENCE": "ANNEE", "DATE_DE_REFERENCE": "ANNEE",
+              **{label: "NUMCOM" for label in ("NUMERO_COMMUNE", "NUMERO_DE_COMMUNE", "CODE_COMMUNE",
+                                                 "CODE_INSEE_COMMUNE", "CODE_INSEE")},
+              **{label: "NUMEPCI" for label in ("NUMERO_EPCI", "NUMERO_D_EPCI", "NUMERO_DE_L_EPCI", "CODE_EPCI",
+                                                 "SIREN_EPCI")},
+              **{label: "NUMDEP" for label in ("NUMERO_DEPARTEMENT", "NUMERO_DE_DEPARTEMENT", "NUMERO_DU_DEPARTEMENT",
+                                                "CODE_DEPARTEMENT")},
+              **{label: "NUMREGI" for label in ("NUMERO_REGION", "NUMERO_DE_REGION", "NUMERO_DE_LA_REGION",
+                                                 "CODE_REGION")},
+              **{label: "TXCOUV_GLOBAL" for label in ("TAUX_DE_COUV_GLOBAL", "TAUX_DE_COUVERTURE_GLOBAL",
+                                                       "TAUX_DE_COUVERTURE_GLOBALE")}}
+#: Placeholder codes of the exports (a commune outside any EPCI, an unknown territory): no row.
+CAF_PLACEHOLDERS = {"XX", "XXX", "XXXXX", "XXXXXXXXX", "99999", ""}
+
+
+def _caf_export(frame: pd.DataFrame) -> tuple[str, str, str | None] | None:
+    """(code column, rate column, niveau or None to infer it from the code) of a data.caf.fr
+    `txcouv_pe_<scale>` export or of an older `TAUXCOUV20YY.csv`; None for the template layouts."""
+    frame.columns = [CAF_LABELS.get(c, c) for c in frame.columns]
+    for scale, (code, niveau) in CAF_SCALES.items():
+        if f"TXCOUV_{scale}" in frame.columns and code in frame.columns:
+            return code, f"TXCOUV_{scale}", niveau
+    if {"NUM_COM", "TAUXCOUV_COM"} <= set(frame.columns):  # older TAUXCOUV2020.csv / TAUXCOUV2021.csv
+        return "NUM_COM", "TAUXCOUV_COM", "commune"
+    if {"CAPACITE_THEORIQUE", "NBENF_MOINS3"} <= set(frame.columns):  # older file: the rate is recomputed
+        return None
+    if "TXCOUV_GLOBAL" in frame.columns:  # label header: the code column is the most local one present
+        found = next(((code, niveau) for code, niveau in CAF_SCALES.values() if code in frame.columns), None)
+        if found:
+            return found[0], "TXCOUV_GLOBAL", found[1]
+    return None
+
+
+_LEVEL_PARSERS = {"commune": (readers.parse_code_commune, "un code commune INSEE"),
+                  "epci": (readers.parse_siren, "un SIREN d'EPCI (9 chiffres)"),
+                  "departement": (readers.parse_code_departement, "un code département"),
+                  "region": (lambda v: f"{int(str(v).strip()):02d}", "un code région (2 chiffres)")}
+
+
+def _codes_at(raw: pd.Series, niveau: str, file: str, first_row: int, problems: list[Problem]):
+    """Codes of a known level (a région `28` is not the département `28`)."""
+    parser, expected = _LEVEL_PARSERS[niveau]
+    out = []
+    for position, value in enumerate(raw.tolist()):
+        try:
+            out.append(parser(value))
+        except (ValueError, TypeError):
+            problems.append(Problem(file, first_row + position, raw.name, value, expected))
+            out.append(None)
+    return pd.Series(out, index=raw.index, dtype="object"), pd.Series(niveau, index=raw.index, dtype="object")
+
+
 def read_couverture(path: Path) -> pd.DataFrame:
-    """taux_couverture_accueil (places per 100 children under 3) by territory."""
+    """taux_couverture_accueil (places per 100 children under 3) by territory.
+
+    data.caf.fr exports (field names or labels, `;`, decimal commas) give the published global rate
+    (`txcouv_<scale>`), kept as published; rows whose code is a placeholder (`XX`) are dropped and
+    counted in `attrs["placeholders"]`. Older files with places and children recompute the rate."""
     frame = _frame(path)
     problems: list[Problem] = []
+    caf = _caf_export(frame)
+    if caf is not None:
+        code_col, rate_col, niveau = caf
+        placeholder = frame[code_col].str.upper().isin(CAF_PLACEHOLDERS).to_numpy()
+        skipped = {frame.attrs["first_row"] + int(i) for i in np.flatnonzero(placeholder)}
+        code, level = _codes_at(frame[code_col], niveau, frame.attrs["file"], frame.attrs["first_row"], problems)
+        problems = [p for p in problems if p.row not in skipped]  # a placeholder code is no row, not an error
+        millesime = _millesime(frame, path, problems)
+        valeur = numeric(frame, rate_col, problems)
+        raise_if(problems)
+        out = _result(frame, code, level, "taux_couverture_accueil", millesime, valeur)
+        out.attrs["placeholders"] = len(skipped)
+        return out
     column = _code_column(frame)
     code, level = classify_codes(frame[column], frame.attrs["file"], frame.attrs["first_row"], problems)
     millesime = _millesime(frame, path, problems)
@@ -124,9 +199,11 @@ def read_couverture(path: Path) -> pd.DataFrame:
         if valeur.dropna().le(1.5).all():  # published as a proportion (0,54), not per 100
             valeur = valeur * 100
     else:
-        raise InputRejected([Problem(frame.attrs["file"], frame.attrs["first_row"] - 1, "CAPACITE_THEORIQUE",
-                                     list(frame.columns)[:8],
-                                     "CAPACITE_THEORIQUE et NBENF_MOINS3, ou TXCOUV_GLOBAL")])
+        raise InputRejected([Problem(frame.attrs["file"], frame.attrs["first_row"] - 1, "TXCOUV_<échelle>",
+                                     list(frame.columns)[:12],
+                                     "un export data.caf.fr txcouv_pe_<échelle> (annee ; numcom / numepci / numdep ; "
+                                     "txcouv_com / txcouv_epci / txcouv_dep), ou CAPACITE_THEORIQUE et NBENF_MOINS3, "
+                                     "ou TXCOUV_GLOBAL")])
     raise_if(problems)
     return _result(frame, code, level, "taux_couverture_accueil", millesime, valeur, num, den)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from etl.common import column_key
 from etl.errors import InputRejected, Problem
 
 ENCODINGS = ("utf-8-sig", "cp1252")
@@ -126,10 +127,7 @@ def read_table(path: Path, sheet: str | int | None = None, header_row: int = 0) 
 def require_columns(frame: pd.DataFrame, required: list[str], aliases: dict[str, str] | None = None
                     ) -> pd.DataFrame:
     """Columns matched case- and accent-insensitively (and through `aliases`); missing ones rejected."""
-    def norm(name: str) -> str:
-        import unicodedata
-        name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-        return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    norm = column_key
     wanted = {norm(c): c for c in required}
     for alias, target in (aliases or {}).items():
         wanted.setdefault(norm(alias), target)

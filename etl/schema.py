@@ -50,3 +50,14 @@ BUILD_DDL = """
 CREATE TABLE build_info (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE build_warnings (step TEXT NOT NULL, message TEXT NOT NULL);
 """
+
+#: Every file of the `--input` folder and what the build did with it (nothing ignored in silence).
+INPUT_FILES_DDL = """
+CREATE TABLE fichiers_entree (
+    fichier TEXT PRIMARY KEY,
+    statut TEXT NOT NULL CHECK (statut IN ('chargé', 'rejeté', 'non lu')),
+    chargeur TEXT,                   -- loader that recognised it (cfppa, ctg, fragilite, aide_domicile, insee)
+    source TEXT,                     -- `sources.source` it fed, when loaded
+    motif TEXT NOT NULL              -- why not read (with the recognised formats), or what it fed
+)
+"""

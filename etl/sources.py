@@ -6,9 +6,9 @@ source is one of `NATURES`; pages use it to flag simulated figures.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
+
+from etl.common import sha256_of  # noqa: F401 — the checksum of a source's files, importable from here
 
 NATURES = ("real", "simulated", "quoted-from-report")
 
@@ -46,14 +46,6 @@ class Source:
             raise ValueError(f"nature {self.nature!r} not in {NATURES}")
 
 
-def sha256_of(*paths: Path) -> str:
-    """Checksum of one file, or of several concatenated in the given order."""
-    digest = hashlib.sha256()
-    for path in paths:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def register(con, source: Source, *, file_name: str | None, sha256: str | None,

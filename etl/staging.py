@@ -22,9 +22,7 @@ handed to the loaders has no table to write to.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import hashlib
 import io
 import os
 import re
@@ -40,10 +38,10 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from etl import aide_domicile, cfppa, ctg, fragilite, insee, readers
+from etl import aide_domicile, cfppa, contract, ctg, fragilite, insee, programmes, readers
 from etl.build import BuildContext
-from etl.communes_map import CommuneResolver
-from etl.errors import InputRejected, Problem
+from etl.common import column_key, frame_csv, sha256_bytes
+from etl.errors import Problem
 from methods.secret import SECRET_THRESHOLD
 
 #: Largest upload accepted (the page's `server.maxUploadSize` is the same 20 Mo).
@@ -100,9 +98,7 @@ def _columns_signature(required: list[str], aliases: dict[str, str] | None = Non
     return tuple(tuple({_norm(c), *(_norm(a) for a, t in aliases.items() if t == c)}) for c in required)
 
 
-def _norm(name) -> str:
-    name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+_norm = column_key  # etl/common.py
 
 
 def _cfppa_table(table: str | None) -> Callable[[Path], list[Path]]:
@@ -141,18 +137,18 @@ KINDS: dict[str, Kind] = {k.key: k for k in [
          lambda folder: cfppa.find_input_files(folder).cnsa, "cnsa_synthese{suffix}", "cnsa_synthese*.csv ou .xlsx",
          _columns_signature(["annee", "financeur", "montant_engage"], cfppa.ALIASES)),
     Kind("fragilite_communes", "Fragilité — agrégats communaux de l'Observatoire des fragilités", "fragilite",
-         (".csv", ".xlsx", ".xls"), lambda folder: fragilite._find(folder, fragilite.AGGREGATE_PATTERN),
+         (".csv", ".xlsx", ".xls"), lambda folder: fragilite.find_inputs(folder, "communes"),
          "fragilite_communes_{millesime}{suffix}", "fragilite_communes_AAAA.csv|xlsx|xls",
          _columns_signature(["code_insee", "n_retraites", "n_reversion", "n_exo_csg", "score_moyen"],
                             fragilite.AGGREGATE_ALIASES)),
     Kind("fragilite_individus", "Fragilité — extrait individuel pseudonymisé (CSV)", "fragilite", (".csv",),
-         lambda folder: fragilite._find(folder, fragilite.EXTRACT_PATTERN),
+         lambda folder: fragilite.find_inputs(folder, "individus"),
          "fragilite_individus_{millesime}{suffix}", "fragilite_individus_AAAA.csv",
          (("code_insee", "codgeo", "code_commune", "com", "depcom"), ("age", "age_annees", "annee_naissance",
                                                                      "an_naissance"),
           ("reversion", "pension_reversion", "flag_reversion"), ("exo_csg", "exoneration_csg", "flag_exo_csg"))),
     Kind("fragilite_pop60", "Fragilité — population de 60 ans et plus par commune", "fragilite",
-         (".csv", ".xlsx", ".xls"), lambda folder: fragilite._find(folder, fragilite.POP60_PATTERN),
+         (".csv", ".xlsx", ".xls"), lambda folder: fragilite.find_inputs(folder, "pop60"),
          "fragilite_pop60{suffix}", "fragilite_pop60*.csv|xlsx|xls ou base-cc-evol-struct-pop-20AA.csv",
          _columns_signature(["code_insee", "n_60_plus"], {"codgeo": "code_insee", "pop_60_plus": "n_60_plus",
                                                          "nb_60_plus": "n_60_plus"})),
@@ -168,6 +164,7 @@ KINDS: dict[str, Kind] = {k.key: k for k in [
     _insee_kind("rp_emploi", "INSEE — recensement, emploi et population active (base-cc)"),
     _insee_kind("filosofi_base_cc", "INSEE — Filosofi, base communale"),
     _insee_kind("filosofi_disp", "INSEE — Filosofi, revenus disponibles (DISP)"),
+    _insee_kind("filosofi_melodi", "INSEE — Filosofi 2, base communale format long (Melodi, 2021 géo. 2025 et 2023)"),
     _insee_kind("epci", "INSEE — composition communale des EPCI"),
     _insee_kind("cog_communes", "INSEE — COG, communes"),
     _insee_kind("cog_departements", "INSEE — COG, départements"),
@@ -175,6 +172,11 @@ KINDS: dict[str, Kind] = {k.key: k for k in [
     _insee_kind("couverture", "Cafdata / ONAPE — taux de couverture petite enfance"),
     _insee_kind("potentiel", "DGCL — potentiel financier"),
     _insee_kind("revenu", "DGFiP — revenu fiscal de référence (IRCOM)"),
+    _insee_kind("caf_allocataires", "Cnaf data.caf.fr — foyers allocataires et personnes couvertes (s_ben_com_f)"),
+    Kind("programmes", "ANCT — Petites villes de demain ou Action cœur de ville (liste des communes)", "programmes",
+         (".csv",), programmes.discover, "petites_villes_de_demain{suffix}",
+         "petites_villes_de_demain*.csv, pvd*.csv, action_coeur_de_ville*.csv ou acv*.csv",
+         _columns_signature(["insee_com", "lib_com", "date_signature"])),
     Kind("lot", "Lot de fichiers (zip) — vérifié comme un dossier --input complet", "lot", (".zip",),
          lambda folder: [], "lot.zip", "une archive .zip de fichiers nommés comme dans le dossier --input"),
 ]}
@@ -217,10 +219,7 @@ class Report:
         """The report as a French CSV: `;`, UTF-8 with BOM, cells neutralised against formulas."""
         frame = self.frame().rename(columns={"gravite": "gravité", "attendu": "attendu ou message"})
         frame = frame.astype("object").where(frame.notna(), "")
-        frame = frame.map(_neutralise)
-        buffer = io.StringIO()
-        frame.to_csv(buffer, sep=";", index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        return frame_csv(frame.map(_neutralise))
 
 
 def _text(value) -> str | None:
@@ -412,38 +411,23 @@ def reference_context(db_path: Path, input_dir: Path):
         con.close()
 
 
-# -- validation per family (the build's own functions) --------------------------------------------
+# -- validation: the loaders' own read and preview (etl/contract.py) ------------------------------
 
-def _collect(problems: list[Problem], func, *args):
-    try:
-        return func(*args)
-    except InputRejected as exc:
-        problems.extend(exc.problems)
-        return None
+#: family → the source's loader; the check runs `read` then `preview`, as the build runs `read`.
+LOADERS: dict[str, contract.Loader] = {loader.family: loader for loader in
+                                       (cfppa.LOADER, fragilite.LOADER, ctg.LOADER, aide_domicile.LOADER,
+                                        insee.LOADER, programmes.LOADER)}
 
 
-def _list(values, limit: int = 12) -> str:
-    values = sorted({str(v) for v in values if v is not None and str(v) != ""})
-    if not values:
-        return "—"
-    return ", ".join(values[:limit]) + (f" … (+{len(values) - limit})" if len(values) > limit else "")
+def _validator(loader: contract.Loader) -> Callable[[BuildContext, list[Problem]], list[tuple[str, str]]]:
+    def validate(ctx: BuildContext, problems: list[Problem]) -> list[tuple[str, str]]:
+        parsed = contract.collect(problems, loader.read, ctx)
+        return loader.preview(parsed, ctx) if parsed is not None else []
+    return validate
 
 
-def _span(values) -> str:
-    values = sorted({v for v in values if v is not None and not pd.isna(v)})
-    if not values:
-        return "—"
-    first, last = values[0], values[-1]
-    fmt = (lambda d: d.strftime("%m/%Y")) if isinstance(first, dt.date) else str
-    return fmt(first) if first == last else f"{fmt(first)} – {fmt(last)}"
-
-
-def _people(n) -> str:
-    """A head count shown in the preview: under the secrecy threshold it is not displayed."""
-    n = int(n or 0)
-    if 0 < n < SECRET_THRESHOLD:
-        return f"moins de {SECRET_THRESHOLD} (secret statistique)"
-    return f"{n:,}".replace(",", "\u202f")
+FAMILIES: dict[str, Callable[[BuildContext, list[Problem]], list[tuple[str, str]]]] = {
+    family: _validator(loader) for family, loader in LOADERS.items()}
 
 
 _PEOPLE_IN_TEXT = re.compile(r"\b(\d+)(\s+)(retraités|personnes|bénéficiaires|participants|individus)\b")
@@ -454,230 +438,6 @@ def secret_counts(message: str) -> str:
     number is not displayed."""
     return _PEOPLE_IN_TEXT.sub(lambda m: m.group(0) if not 0 < int(m.group(1)) < SECRET_THRESHOLD
                                else f"moins de {SECRET_THRESHOLD}{m.group(2)}{m.group(3)}", message)
-
-
-def _count(n) -> str:
-    return f"{int(n):,}".replace(",", "\u202f")
-
-
-def _departements_of_communes(ctx: BuildContext, codes) -> set[str]:
-    codes = sorted({c for c in codes if c})
-    if not codes:
-        return set()
-    return {r[0] for r in ctx.con.execute(
-        "SELECT DISTINCT code_departement FROM communes WHERE list_contains(?, code_insee)", [codes]).fetchall()}
-
-
-def validate_cfppa(ctx: BuildContext, problems: list[Problem]) -> list[tuple[str, str]]:
-    files = cfppa.find_input_files(ctx.input_dir)
-    if not (files.cfppa or files.unknown or files.cnsa):
-        return []
-    ref = cfppa._reference(ctx)
-    warnings: list[str] = []
-    result = _collect(problems, cfppa.read_inputs, ctx, ref, warnings)
-    if ref.resolver and (w := ref.resolver.warning()):
-        warnings.append(w)
-    for message in warnings:
-        ctx.warn("CFPPA", message)
-    if result is None:
-        return []
-    user, national = result
-    preview = []
-    if user is not None:
-        for table, frame in (("cfppa_financements", user.financements), ("actions_prevention", user.actions),
-                             ("actions_prevention_communes", user.action_communes),
-                             ("actions_prevention_financeurs", user.action_financeurs)):
-            preview.append((f"Table {table}", f"{_count(len(frame))} ligne(s)"))
-        deps = set(user.financements["code_departement"]) | set(user.actions["code_departement"])
-        preview.append(("Départements (les données simulées y seraient remplacées)", _list(deps)))
-        preview.append(("Années", _span(set(user.financements["annee"]) | set(user.actions["annee"]))))
-        preview.append(("Communes des actions", _count(user.action_communes["code_insee"].nunique())))
-    for path, summary in national:
-        preview.append((f"Table cfppa_national_financements ({path.name})", f"{_count(len(summary))} ligne(s)"))
-        preview.append(("Années (synthèse CNSA)", _span(summary["annee"])))
-    return preview
-
-
-def validate_fragilite(ctx: BuildContext, problems: list[Problem]) -> list[tuple[str, str]]:
-    folder = ctx.input_dir
-    resolver = CommuneResolver(ctx.con)
-    preview = []
-    for path in fragilite._find(folder, fragilite.POP60_PATTERN):
-        result = _collect(problems, fragilite.read_pop60, path, resolver)
-        if result is not None:
-            frame, year = result
-            preview.append((f"60 ans et plus ({path.name})", f"{_count(len(frame))} commune(s) du référentiel"
-                            + (f", recensement {year}" if year else "")))
-            preview.append(("Départements", _list(_departements_of_communes(ctx, frame["code_insee"]))))
-    extracts = {int(fragilite.EXTRACT_PATTERN.match(p.name).group(1)): p
-                for p in fragilite._find(folder, fragilite.EXTRACT_PATTERN)}
-    aggregates = {int(fragilite.AGGREGATE_PATTERN.match(p.name).group(1)): p
-                  for p in fragilite._find(folder, fragilite.AGGREGATE_PATTERN)}
-    for millesime, path in sorted(extracts.items()):
-        if millesime in aggregates:
-            ctx.warn("fragilité", f"{aggregates.pop(millesime).name} ignoré : l'extrait individuel {path.name} "
-                                  "du même millésime est prioritaire")
-        try:
-            view = fragilite._open_extract(ctx.con, path)
-            cells, warnings = fragilite.aggregate_extract(ctx.con, view, path.name, millesime, resolver,
-                                                          ctx.departements)
-        except InputRejected as exc:
-            problems.extend(exc.problems)
-            continue
-        for w in [*warnings, resolver.warning()]:  # as the build step does
-            if w:
-                ctx.warn("fragilité", w)
-        n_communes, n_people = ctx.con.execute(
-            f"SELECT count(DISTINCT code_insee), sum(n_retraites) FROM {cells}").fetchone()
-        communes = [r[0] for r in ctx.con.execute(f"SELECT DISTINCT code_insee FROM {cells}").fetchall()]
-        ctx.con.execute(f"DROP TABLE {cells}")
-        preview += [(f"Table fragilite_communes ({path.name})",
-                     f"{_count(n_communes)} commune(s), millésime {millesime}"),
-                    ("Retraités agrégés", _people(n_people)),
-                    ("Départements", _list(_departements_of_communes(ctx, communes)))]
-    for millesime, path in sorted(aggregates.items()):
-        result = _collect(problems, fragilite.read_aggregate, path, resolver)
-        if result is None:
-            continue
-        frame, warnings = result
-        for w in warnings:
-            ctx.warn("fragilité", w)
-        preview += [(f"Table fragilite_communes ({path.name})",
-                     f"{_count(len(frame))} commune(s), millésime {millesime}"),
-                    ("Départements", _list(_departements_of_communes(ctx, frame["code_insee"])))]
-    return preview
-
-
-def validate_ctg(ctx: BuildContext, problems: list[Problem]) -> list[tuple[str, str]]:
-    files = ctg.input_files(ctx.input_dir)
-    if not files:
-        return []
-    ref = ctg.ReferenceIndex(ctx.con)
-    frames = []
-    for path in files:
-        result = _collect(problems, ctg.read_registry, path, ref)
-        if result is not None:
-            conv, per, warns = result
-            frames.append((conv, per))
-            for message in warns:
-                ctx.warn("conventions", message)
-    if problems or not frames:
-        return []
-    given = pd.concat([c for c, _ in frames], ignore_index=True)
-    perimeter = pd.concat([p for _, p in frames], ignore_index=True)
-    label = ", ".join(f.name for f in files)
-    for dup in given.loc[given["convention_id"].duplicated(), "convention_id"]:
-        problems.append(Problem(label, None, "identifiant", dup,
-                                "un identifiant unique sur l'ensemble des registres fournis"))
-    # Same rule as the build: an identifier may not clash with a kept convention of the embedded registry.
-    default = ctg.default_registry()
-    kept = default.loc[~default["code_departement"].isin(set(given["code_departement"])), "identifiant"]
-    for clash in sorted(set(kept) & set(given["convention_id"])):
-        problems.append(Problem(files[0].name, None, "identifiant", clash,
-                                "un identifiant différent de ceux du registre embarqué"))
-    if problems:
-        return []
-    communes = set(perimeter["code_insee"].dropna())
-    sirens = set(perimeter["siren_epci"].dropna())
-    communes |= {c for c, s in ref.commune_epci.items() if s in sirens}
-    replaced = sorted(set(given["code_departement"]))
-    counts = given["instrument"].value_counts()
-    return [("Table conventions_territoriales", f"{_count(len(given))} convention(s)"),
-            ("Instruments", ", ".join(f"{k} : {v}" for k, v in counts.items())),
-            ("Départements (le registre embarqué y serait remplacé)", _list(replaced)),
-            ("EPCI signataires", _count(len(sirens))),
-            ("Communes couvertes (périmètre résolu)", _count(len(communes))),
-            ("Signatures", _span(given["date_signature"]))]
-
-
-def validate_aide_domicile(ctx: BuildContext, problems: list[Problem]) -> list[tuple[str, str]]:
-    folder = ctx.input_dir
-    paths = {kind: aide_domicile.input_files(folder, kind) for kind in aide_domicile.PATTERNS}
-    preview = []
-    suivi = _collect(problems, aide_domicile._read_all, paths["paniers_suivi"], aide_domicile.read_paniers_suivi)
-    detail = _collect(problems, aide_domicile._read_all, paths["paniers_detail"], aide_domicile.read_paniers_detail)
-    for table, frame in (("paniers_suivi", suivi), ("paniers_attribues", detail)):
-        if frame is not None and len(frame):
-            preview += [(f"Table {table}", f"{_count(len(frame))} ligne(s)"),
-                        ("Caisses", _list(frame["caisse"])), ("Mois", _span(frame["mois"]))]
-    if suivi is not None and len(suivi) and suivi.duplicated(["caisse", "mois"]).any():
-        first = suivi[suivi.duplicated(["caisse", "mois"])].iloc[0]
-        problems.append(Problem(", ".join(p.name for p in paths["paniers_suivi"]), None, "caisse ; mois",
-                                f"{first['caisse']} ; {first['mois']}",
-                                "une seule ligne par caisse et mois sur l'ensemble des fichiers"))
-    services_paths, indicator_paths = paths["saad_services"], paths["saad_indicateurs"]
-    if indicator_paths and not services_paths:
-        problems.append(Problem(indicator_paths[0].name, None, None, None,
-                                "un fichier saad_services* à côté (liste des services et communes) — déposer "
-                                "les deux fichiers ensemble dans un zip"))
-        return preview
-    if not services_paths:
-        return preview
-    resolver = CommuneResolver(ctx.con)
-    services = _collect(problems, aide_domicile._read_all, services_paths,
-                        lambda p: aide_domicile.read_saad_services(p, aide_domicile._resolver_in_build(ctx, resolver)))
-    if services is None:
-        return preview
-    if (w := resolver.warning()):
-        ctx.warn("SAAD", w)
-    outside = services["code_commune"].eq(aide_domicile.OUTSIDE_BUILD)
-    if outside.any():
-        ctx.warn("SAAD", f"{services.loc[outside, 'service_id'].nunique()} service(s) hors des départements "
-                         "construits, ignorés")
-    cat = aide_domicile.catalogue()
-    indicators = _collect(problems, aide_domicile._read_all, indicator_paths,
-                          lambda p: aide_domicile.read_saad_indicateurs(p, cat, set(services["service_id"])))
-    kept = services[~outside]
-    preview += [("Table saad_services", f"{_count(len(kept))} service(s)"),
-                ("Départements", _list(_departements_of_communes(ctx, kept["code_commune"]))),
-                ("Communes", _count(kept["code_commune"].nunique()))]
-    if indicators is not None and len(indicators):
-        preview += [("Table saad_indicateurs", f"{_count(len(indicators))} valeur(s)"),
-                    ("Périodes", _list(indicators["periode"])),
-                    ("Indicateurs", _list(indicators["indicateur"].astype(int), limit=30))]
-    return preview
-
-
-_INSEE_READERS = {
-    "epci": lambda p: insee.insee_epci.read(p)[1], "cog_communes": insee.insee_cog.read_communes,
-    "cog_departements": insee.insee_cog.read_departements, "cog_mvt": insee.insee_cog.read_mouvements,
-}
-
-
-def validate_insee(ctx: BuildContext, problems: list[Problem]) -> list[tuple[str, str]]:
-    folder = ctx.input_dir
-    preview = []
-    # Files that only serve the aggregation (composition, COG): read by their own reader.
-    for kind, reader in _INSEE_READERS.items():
-        for path in _insee_format(kind).find(folder):
-            frame = _collect(problems, reader, path)
-            if frame is not None:
-                preview.append((f"{_insee_format(kind).label} ({path.name})", f"{_count(len(frame))} ligne(s) lue(s)"))
-    result = _collect(problems, insee.load_official, ctx)
-    if result is None:
-        return preview
-    rows, loaded = result
-    if len(rows):
-        rows = rows.dropna(subset=["code_geo"])
-        preview.append(("Table indicateurs", f"{_count(len(rows))} valeur(s)"))
-        for niveau, n in rows["niveau"].value_counts().items():
-            preview.append((f"  dont niveau {niveau}", _count(n)))
-        preview.append(("Indicateurs", _list(rows["indicateur"], limit=20)))
-        preview.append(("Millésimes", _list(rows["millesime"].dropna().astype(int))))
-        deps = set(rows.loc[rows["niveau"] == "departement", "code_geo"])
-        deps |= _departements_of_communes(ctx, rows.loc[rows["niveau"] == "commune", "code_geo"])
-        sirens = sorted(set(rows.loc[rows["niveau"] == "epci", "code_geo"]))
-        if sirens:
-            deps |= {r[0] for r in ctx.con.execute("SELECT DISTINCT code_departement FROM epci_departements "
-                                                   "WHERE list_contains(?, siren)", [sirens]).fetchall()}
-        preview.append(("Départements couverts", _list(deps)))
-    return preview
-
-
-FAMILIES: dict[str, Callable[[BuildContext, list[Problem]], list[tuple[str, str]]]] = {
-    "cfppa": validate_cfppa, "fragilite": validate_fragilite, "ctg": validate_ctg,
-    "aide_domicile": validate_aide_domicile, "insee": validate_insee,
-}
 
 
 # -- staging and the whole check ------------------------------------------------------------------
@@ -757,7 +517,7 @@ def check_upload(data: bytes, file_name: str, db_path: Path, kind: str | None = 
         report.refused_before_reading = True
         report.problems.extend(sniffed)
         return report
-    report.sha256 = hashlib.sha256(data).hexdigest()
+    report.sha256 = sha256_bytes(data)
 
     root = Path(root) if root is not None else staging_root()
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -783,7 +543,9 @@ def _stage_and_validate(report: Report, data: bytes, display: str, folder: Path,
     if kind is None:
         report.problems.append(Problem(display, None, None, "type de fichier non reconnu",
                                        "un nom de fichier ou un en-tête de l'un des modèles (choisir le type "
-                                       "de fichier dans la liste)"))
+                                       "de fichier dans la liste) — la construction ne lirait pas ce fichier : "
+                                       + contract.not_read_reason(staged, contract.all_formats(
+                                           list(LOADERS.values())))))
         return
     label = display
     if kind.family == "lot":
@@ -792,9 +554,10 @@ def _stage_and_validate(report: Report, data: bytes, display: str, folder: Path,
         if report.problems:
             return
         picked = {p for k in KINDS.values() if k.family != "lot" for p in k.discover(folder)}
+        formats = contract.all_formats(list(LOADERS.values()))
         for path in sorted(folder.iterdir()):
-            if path not in picked:
-                report.warnings.append(f"{path.name} : nom non reconnu, la construction ignorerait ce fichier")
+            if path not in picked:  # what the build would report for it: not read, and why
+                report.warnings.append(f"{path.name} : {contract.NOT_READ} — {contract.not_read_reason(path, formats)}")
         if not picked:
             report.problems.append(Problem(display, None, None, sorted(p.name for p in folder.iterdir())[:10],
                                            "au moins un fichier nommé comme dans le dossier --input (cfppa_*.csv, "
@@ -831,68 +594,17 @@ def _stage_and_validate(report: Report, data: bytes, display: str, folder: Path,
         report.preview = [(item.replace(label, display), value) for item, value in report.preview]
 
 
-# -- templates ------------------------------------------------------------------------------------
+# -- templates: each loader's own ------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Template:
-    family: str
-    title: str
-    file_name: str
-    mime: str
-    content: Callable[[], bytes]
-
-
-_CSV, _ZIPMIME = "text/csv", "application/zip"
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def frame_csv(frame: pd.DataFrame) -> bytes:
-    """A template frame as French CSV (`;`, UTF-8 with BOM)."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, sep=";", index=False, lineterminator="\r\n")
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def frame_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
-    out = io.BytesIO()
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name=sheet[:31], index=False)
-    return out.getvalue()
-
-
-#: Fragility templates: header only (no invented figure); columns of the loaders' required lists.
-FRAGILITE_TEMPLATES = {
-    "fragilite_communes_AAAA": ["code_insee", "n_retraites", "n_reversion", "n_exo_csg", "score_moyen",
-                                "n_fragiles", "n_60_plus"],
-    "fragilite_individus_AAAA": ["code_insee", "age", "reversion", "exo_csg", "regime"],
-    "fragilite_pop60": ["code_insee", "n_60_plus"],
-}
+Template = contract.Template
 
 
 def templates() -> list[Template]:
     """Every template the loaders define, downloadable from the page."""
-    out = [
-        Template("CFPPA", "Classeur CFPPA (4 feuilles + lisez-moi, financeurs, axes)", "cfppa_modele.xlsx", _XLSX,
-                 cfppa.template_xlsx),
-        Template("CFPPA", "Fichiers CSV CFPPA et synthèse CNSA (zip)", "cfppa_modeles_csv.zip", _ZIPMIME,
-                 cfppa.template_csv_zip),
-        Template("CTG", "Registre des conventions (CSV, avec exemples réels)", "conventions_territoriales.csv", _CSV,
-                 ctg.template_csv),
-        Template("CTG", "Registre des conventions (XLSX, avec notice)", "conventions_territoriales.xlsx", _XLSX,
-                 ctg.template_xlsx),
-    ]
-    for name, template in aide_domicile.TEMPLATES.items():
-        out.append(Template("Aide à domicile", f"{template.title} (CSV)", f"{name}.csv", _CSV,
-                            (lambda t: lambda: frame_csv(t.frame()))(template)))
-        out.append(Template("Aide à domicile", f"{template.title} (XLSX)", f"{name}.xlsx", _XLSX,
-                            (lambda t: lambda: frame_xlsx(t.frame(), t.name))(template)))
-    for name, columns in FRAGILITE_TEMPLATES.items():
-        out.append(Template("Fragilité", f"{name} (en-tête seul)", f"{name}.csv", _CSV,
-                            (lambda c: lambda: frame_csv(pd.DataFrame(columns=c)))(columns)))
-    return out
+    return [template for loader in LOADERS.values() for template in loader.templates()]
 
 
 def official_formats() -> pd.DataFrame:
     """INSEE and partner files are read in their official format: name patterns and documentation."""
     return pd.DataFrame([{"fichier": fmt.label, "noms reconnus": " ; ".join(fmt.patterns),
-                          "documentation": fmt.doc_url} for fmt, _ in insee.FORMATS])
+                          "documentation": fmt.doc_url} for fmt in insee.LOADER.formats])

@@ -218,3 +218,40 @@ def compute_priorite_petite_enfance(couverture, potentiel_financier, potentiel_f
         raise ValueError("nombre de critères requis : 1, 2 ou 3")
     return PrioritePetiteEnfance(couverture, potentiel_financier, potentiel_financier_national,
                                  revenu_moyen, revenu_moyen_national, seuil, criteres_minimum)
+
+
+def compare_vintages(values: pd.DataFrame, debut: int, fin: int) -> pd.DataFrame:
+    """Evolution of each indicator of one territory between two millésimes.
+
+    `values`: indicateur, millesime, valeur, definition (one row per source). Returns indicateur,
+    valeur_debut, valeur_fin, evolution (fin − début, in the indicator's unit: points for a rate),
+    comparable and note. Two values compare only under the same definition (Filosofi 1 and Filosofi 2
+    differ: INSEE warns that the series break); when a year holds both, the one sharing the other
+    year's definition is used. A missing year gives no evolution.
+    """
+    rows = []
+    values = values.assign(definition=values["definition"].fillna(""))
+    for indicateur, part in values.groupby("indicateur", sort=False):
+        start, end = part[part["millesime"] == debut], part[part["millesime"] == fin]
+        if start.empty and end.empty:  # known in other years only: not part of this comparison
+            continue
+        if start.empty or end.empty:
+            rows.append({"indicateur": indicateur,
+                         "valeur_debut": start["valeur"].iloc[-1] if len(start) else None,
+                         "valeur_fin": end["valeur"].iloc[-1] if len(end) else None, "evolution": None,
+                         "comparable": False, "note": f"pas de valeur en {debut if start.empty else fin}"})
+            continue
+        shared = set(start["definition"]) & set(end["definition"])
+        if shared:
+            definition = sorted(shared)[-1]
+            a = start[start["definition"] == definition].iloc[-1]
+            b = end[end["definition"] == definition].iloc[-1]
+            rows.append({"indicateur": indicateur, "valeur_debut": a["valeur"], "valeur_fin": b["valeur"],
+                         "evolution": b["valeur"] - a["valeur"], "comparable": True, "note": definition})
+        else:
+            a, b = start.iloc[-1], end.iloc[-1]
+            rows.append({"indicateur": indicateur, "valeur_debut": a["valeur"], "valeur_fin": b["valeur"],
+                         "evolution": None, "comparable": False,
+                         "note": f"définition changée : {a['definition'] or '?'} → {b['definition'] or '?'} "
+                                 "(évolution non calculée)"})
+    return pd.DataFrame(rows, columns=["indicateur", "valeur_debut", "valeur_fin", "evolution", "comparable", "note"])

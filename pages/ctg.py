@@ -192,6 +192,19 @@ with tab_registry:
             st.caption("Deux conventions du même instrument sur les mêmes communes pendant une même période : "
                        "la population n'est comptée qu'une fois ; vérifier le registre.")
 
+    st.subheader("Programmes territoriaux : Petites villes de demain, Action cœur de ville")
+    programmes = view.programmes(version, dep)
+    if programmes.empty:
+        st.caption("Aucune liste de programme chargée : déposer les listes de l'ANCT (data.gouv.fr) dans le "
+                   "dossier d'entrée puis reconstruire.")
+    else:
+        st.dataframe(programmes.drop(columns="source_nom"), hide_index=True, width="stretch", column_config={
+            "programme": "Programme", "code_insee": "Commune", "nom": "Nom", "siren_epci": "SIREN EPCI",
+            "epci": "EPCI", "date_signature": st.column_config.DateColumn("Signature", format="DD/MM/YYYY")},
+            key="ctg_programmes")
+        st.caption("Communes lauréates, à croiser avec les conventions ci-dessus. "
+                   + view.source_caption(sorted(set(programmes["source_nom"]))))
+
 with tab_template:
     st.markdown(
         "Un registre complet (CTG, CEJ, chartes) remplace, pour son département, le registre tiré du rapport. "

@@ -46,7 +46,10 @@ else:
     choices = list(zip(jeux["jeu"], jeux["millesime"]))
     left, middle, right = st.columns([2, 2, 3])
     jeu, millesime = left.selectbox(
-        "Jeu de données", choices, format_func=lambda c: f"{JEU_LABELS.get(c[0], c[0])} — {c[1]}", key="portrait_jeu", bind="query-params")
+        "Jeu de données", choices, format_func=lambda c: f"{JEU_LABELS.get(c[0], c[0])} — {ui.millesime_label(c[1])}",
+        key="portrait_jeu", bind="query-params",
+        help="Par défaut, le dernier millésime de chaque indicateur (ex. RP 2022 et Filosofi 2023) ; "
+             "ou un millésime précis.")
     refs = ui.references(version, territoire.departement, jeu, millesime)
     if not refs:
         st.warning("Ce jeu de données ne contient aucune valeur de référence (France, région, département).")
@@ -124,7 +127,7 @@ else:
     figure_downloads(figure, ExportMeta(
         title="Cumul d'indicateurs défavorables par EPCI", sources=(source_caption,),
         territory=f"{territoire.departement_nom} ({territoire.departement})",
-        filters=(("référence", reference.libelle), ("millésime", str(millesime)))),
+        filters=(("référence", reference.libelle), ("millésime", ui.millesime_label(millesime)))),
         "portrait-carte", print_figure=print_map)
     st.caption(f"Source : {source_caption}. EPCI sans valeur dans ce jeu : non coloriés.")
 
@@ -152,7 +155,7 @@ else:
     table_downloads(export, ExportMeta(
         title="Cumul d'indicateurs défavorables des EPCI", sources=(source_caption,),
         territory=f"{territoire.departement_nom} ({territoire.departement})",
-        filters=(("référence", reference.libelle), ("millésime", str(millesime)),
+        filters=(("référence", reference.libelle), ("millésime", ui.millesime_label(millesime)),
                  ("indicateurs", ", ".join(catalogue.at[i, "libelle"] for i in selection)))),
         "portrait-tableau")
 
@@ -171,6 +174,28 @@ else:
 if not jeux.empty:
     with st.expander("Fichiers officiels reconnus"):
         how_to_load()
+
+# -- vintages: the latest by default, evolution between two of the same definition ---------------------
+if territoire.epci:
+    known = ui.vintages(version, territoire.epci)
+    years = sorted(set(known["millesime"]), reverse=True)
+    if len(years) >= 2:
+        st.subheader("Évolution entre deux millésimes")
+        a, b = st.columns(2)
+        fin = a.selectbox("Millésime", years, index=0, key="portrait_fin", bind="query-params",
+                          help="Le plus récent par défaut.")
+        earlier = [y for y in years if y != fin]
+        debut = b.selectbox("Comparé à", earlier, index=ui.comparable_default(known, fin, earlier),
+                            key="portrait_debut", bind="query-params",
+                            help="Par défaut, le millésime le plus récent comparable (même indicateur, même "
+                                 "définition).")
+        evolution = ui.evolution_table(known, int(debut), int(fin))
+        st.dataframe(evolution, hide_index=True, width="stretch", key="portrait_evolution")
+        st.caption("Évolution calculée seulement entre deux valeurs de même définition : entre Filosofi 1 "
+                   "(jusqu'aux revenus 2020) et Filosofi 2 (revenus 2021 en géographie 2025 et suivants) la série "
+                   "est rompue et l'écart n'est pas calculé. Sources : " + " ; ".join(sorted(set(known["source"]))))
+        table_downloads(evolution, ExportMeta(f"Évolution {debut} → {fin}", territoire.label,
+                                              tuple(sorted(set(known["source"])))), "portrait-evolution")
 
 # -- CNAF early-childhood priority --------------------------------------------------------------------
 if territoire.epci:

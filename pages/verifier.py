@@ -42,6 +42,8 @@ else:
             "eux (actions et leurs financeurs, services et leurs indicateurs) se déposent ensemble dans un zip.",
             icon=":material/info:")
 
+verifier.last_build_section(version)
+
 st.subheader("Modèles des fichiers attendus")
 verifier.templates_section()
 

@@ -108,3 +108,19 @@ def build_restriction(db: Database) -> str:
 @no_people(CONVENTIONS)
 def sources_of(db: Database, keys: list[str]) -> pd.DataFrame:
     return db.frame("SELECT source, name, vintage, nature FROM sources WHERE list_contains(?, source)", [keys])
+
+
+@no_people(CONVENTIONS)
+def programmes(db: Database, departement: str | None = None) -> pd.DataFrame:
+    """Communes of the département in the ANCT programmes (PVD, ACV) with their signature date."""
+    if not db.has_table("programmes_territoriaux"):
+        return pd.DataFrame(columns=["programme", "code_insee", "nom", "siren_epci", "epci", "date_signature",
+                                     "source_nom"])
+    return db.frame(
+        """SELECT CASE p.programme WHEN 'PVD' THEN 'Petites villes de demain' ELSE 'Action cœur de ville' END
+                  AS programme, p.code_insee, c.nom, c.siren_epci, e.nom AS epci, p.date_signature,
+                  s.name AS source_nom
+           FROM programmes_territoriaux p JOIN communes c USING (code_insee)
+           LEFT JOIN epci e ON e.siren = c.siren_epci JOIN sources s ON s.source = p.source
+           WHERE CAST(? AS TEXT) IS NULL OR c.code_departement = ? ORDER BY 1, c.nom""",
+        [departement, departement])

@@ -22,6 +22,19 @@ JEU_LABELS = {"sdaasp": "Tableau 1 du SDAASP de l'Orne (cité par le rapport IGA
               "insee": "Fichiers officiels INSEE chargés"}
 
 
+#: `millesime` value meaning « the latest millésime of each indicator » (the portrait's default when
+#: the official files give several): RP 2022 next to Filosofi 2023, each indicator at its own latest year,
+#: the same year for the EPCI and for the reference.
+LATEST = 0
+
+
+def _year(alias: str = "i") -> str:
+    """SQL: the row's millésime is the one asked for, or the indicator's latest EPCI millésime in the
+    dataset when `LATEST` is asked (two parameters: the millésime twice)."""
+    return (f"{alias}.millesime = CASE WHEN ? = {LATEST} THEN (SELECT max(l.millesime) FROM indicateurs l "
+            f"WHERE l.indicateur = {alias}.indicateur AND l.jeu = {alias}.jeu AND l.niveau = 'epci') ELSE ? END")
+
+
 @dataclass(frozen=True)
 class Reference:
     code_geo: str
@@ -44,13 +57,19 @@ def catalogue(db: Database) -> pd.DataFrame:
 def jeux(db: Database, departement: str) -> pd.DataFrame:
     """Datasets with EPCI values for the département: jeu, millesime, nb_epci, sources, most recent first
     (official files before the quoted table for the same year)."""
-    return db.frame(
+    frame = db.frame(
         """SELECT i.jeu, i.millesime, count(DISTINCT i.code_geo) AS nb_epci,
                   string_agg(DISTINCT s.name, ' ; ') AS sources, string_agg(DISTINCT s.nature, ',') AS natures
            FROM indicateurs i JOIN sources s USING (source)
            WHERE i.niveau = 'epci'
              AND i.code_geo IN (SELECT siren FROM epci_departements WHERE code_departement = ?)
            GROUP BY i.jeu, i.millesime ORDER BY i.millesime DESC, i.jeu = 'sdaasp'""", [departement])
+    official = frame[frame["jeu"] == "insee"]
+    if len(official) > 1:  # several millésimes: the latest of each indicator comes first
+        latest = pd.DataFrame([{"jeu": "insee", "millesime": LATEST, "nb_epci": int(official["nb_epci"].max()),
+                                "sources": " ; ".join(official["sources"]), "natures": ",".join(official["natures"])}])
+        frame = pd.concat([latest, frame], ignore_index=True)
+    return frame
 
 
 @no_people(PUBLIC)
@@ -66,18 +85,18 @@ def references(db: Database, departement: str, jeu: str, millesime: int) -> list
            FROM indicateurs i
            LEFT JOIN regions r ON i.niveau = 'region' AND r.code = i.code_geo
            LEFT JOIN departements d ON i.niveau = 'departement' AND d.code = i.code_geo
-           WHERE i.jeu = ? AND i.millesime = ?
+           WHERE i.jeu = ? AND """ + _year() + """
              AND ((i.niveau = 'france' AND i.code_geo IN ('FRM', 'FR'))
                OR (i.niveau = 'region' AND i.code_geo = (SELECT code_region FROM departements WHERE code = ?))
                OR (i.niveau = 'departement' AND i.code_geo = ?))
-           ORDER BY ordre, i.code_geo DESC""", [jeu, millesime, departement, departement])
+           ORDER BY ordre, i.code_geo DESC""", [jeu, millesime, millesime, departement, departement])
     return [Reference(r[0], r[1], r[2] or r[0]) for r in rows]
 
 
 @no_people(PUBLIC)
 def reference_values(db: Database, reference: Reference, jeu: str, millesime: int) -> pd.Series:
-    frame = db.frame("SELECT indicateur, valeur FROM indicateurs WHERE code_geo = ? AND niveau = ? "
-                     "AND jeu = ? AND millesime = ?", [reference.code_geo, reference.niveau, jeu, millesime])
+    frame = db.frame("SELECT indicateur, valeur FROM indicateurs i WHERE code_geo = ? AND niveau = ? "
+                     "AND jeu = ? AND " + _year(), [reference.code_geo, reference.niveau, jeu, millesime, millesime])
     return frame.set_index("indicateur")["valeur"]
 
 
@@ -88,9 +107,9 @@ def epci_values(db: Database, departement: str, jeu: str, millesime: int) -> pd.
         """SELECT i.code_geo, e.nom, e.nature, i.libelle_geo, i.indicateur, i.valeur, i.numerateur,
                   i.denominateur, i.source, i.perimetre, i.ligne_source
            FROM indicateurs i JOIN epci e ON e.siren = i.code_geo
-           WHERE i.niveau = 'epci' AND i.jeu = ? AND i.millesime = ?
+           WHERE i.niveau = 'epci' AND i.jeu = ? AND """ + _year() + """
              AND i.code_geo IN (SELECT siren FROM epci_departements WHERE code_departement = ?)
-           ORDER BY e.nom, i.indicateur""", [jeu, millesime, departement])
+           ORDER BY e.nom, i.indicateur""", [jeu, millesime, millesime, departement])
 
 
 @no_people(PUBLIC)
@@ -98,10 +117,11 @@ def available_indicators(db: Database, departement: str, jeu: str, millesime: in
     """Indicators with at least one EPCI value and a France/région/département value in the dataset."""
     return [r[0] for r in db.rows(
         """SELECT i.indicateur FROM indicateurs i JOIN indicateurs_catalogue c USING (indicateur)
-           WHERE i.jeu = ? AND i.millesime = ? AND i.niveau = 'epci' AND i.valeur IS NOT NULL
+           WHERE i.jeu = ? AND """ + _year() + """ AND i.niveau = 'epci' AND i.valeur IS NOT NULL
              AND i.code_geo IN (SELECT siren FROM epci_departements WHERE code_departement = ?)
+             AND c.unite NOT IN ('foyers', 'personnes')  -- counts of people: not compared to France
            GROUP BY i.indicateur, c.rang_tableau1 ORDER BY c.rang_tableau1 NULLS LAST, i.indicateur""",
-        [jeu, millesime, departement])]
+        [jeu, millesime, millesime, departement])]
 
 
 @no_people(PUBLIC)
@@ -133,8 +153,8 @@ def tableau_epci(db: Database, departement: str, jeu: str, millesime: int, refer
 def sources_of(db: Database, jeu: str, millesime: int) -> pd.DataFrame:
     return db.frame(
         """SELECT DISTINCT s.source, s.name, s.vintage, s.nature, s.reference
-           FROM sources s WHERE s.source IN (SELECT source FROM indicateurs WHERE jeu = ? AND millesime = ?)
-           ORDER BY s.name""", [jeu, millesime])
+           FROM sources s WHERE s.source IN (SELECT source FROM indicateurs i WHERE jeu = ? AND """ + _year() + """)
+           ORDER BY s.name""", [jeu, millesime, millesime])
 
 
 @no_people(PUBLIC)
@@ -152,6 +172,17 @@ def territory_values(db: Database, code_geo: str, niveau: str) -> pd.DataFrame:
            FROM indicateurs i JOIN indicateurs_catalogue c USING (indicateur) JOIN sources s ON s.source = i.source
            WHERE i.code_geo = ? AND i.niveau = ? ORDER BY i.millesime DESC, c.rang_tableau1 NULLS LAST""",
         [code_geo, niveau])
+
+
+@people("denominateur", values=("valeur", "numerateur"))
+def vintages(db: Database, code_geo: str, niveau: str) -> pd.DataFrame:
+    """Every millésime of every indicator of one territory (all sources), with its definition."""
+    return db.frame(
+        """SELECT i.indicateur, c.libelle, c.unite, c.decimales, i.millesime, i.valeur, i.numerateur,
+                  i.denominateur, i.definition, s.name AS source
+           FROM indicateurs i JOIN indicateurs_catalogue c USING (indicateur) JOIN sources s ON s.source = i.source
+           WHERE i.code_geo = ? AND i.niveau = ? AND i.valeur IS NOT NULL
+           ORDER BY c.rang_tableau1 NULLS LAST, i.indicateur, i.millesime""", [code_geo, niveau])
 
 
 @no_people(PUBLIC)
@@ -182,8 +213,8 @@ def communes_of_epci(db: Database, siren: str, millesime: int, indicateurs: tupl
     frame = db.frame(
         """SELECT c.code_insee AS code_geo, c.nom, i.indicateur, i.valeur, i.denominateur
            FROM indicateurs i JOIN communes c ON c.code_insee = i.code_geo
-           WHERE i.niveau = 'commune' AND i.jeu = 'insee' AND i.millesime = ? AND c.siren_epci = ?
-             AND list_contains(?, i.indicateur)""", [millesime, siren, list(indicateurs)])
+           WHERE i.niveau = 'commune' AND i.jeu = 'insee' AND """ + _year() + """ AND c.siren_epci = ?
+             AND list_contains(?, i.indicateur)""", [millesime, millesime, siren, list(indicateurs)])
     if frame.empty:
         return frame
     ratios = frame["denominateur"].notna()

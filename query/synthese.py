@@ -165,9 +165,34 @@ def prevention_actions(db: Database, siren: str) -> Section | None:
     return Section(f"Actions de prévention CFPPA ({year})", lines, simulated, labels)
 
 
+PROGRAMMES = {"PVD": "Petites villes de demain", "ACV": "Action cœur de ville"}
+
+
+def _programme_lines(rows) -> list[str]:
+    return [f"{PROGRAMMES.get(p, p)} — {nom or code} ({code}), "
+            + (f"convention signée le {signed:%d/%m/%Y}" if signed else "date de signature non publiée")
+            for p, code, nom, signed, _ in rows]
+
+
+@composed
+def programmes(db: Database, siren: str) -> Section | None:
+    """Communes of the EPCI in the ANCT programmes (PVD, ACV), next to the conventions."""
+    if not db.has_table("programmes_territoriaux"):
+        return None
+    rows = db.rows("""SELECT p.programme, p.code_insee, c.nom, p.date_signature, p.source
+                      FROM programmes_territoriaux p JOIN communes c USING (code_insee)
+                      WHERE c.siren_epci = ? ORDER BY p.programme, c.nom""", [siren])
+    if not rows:
+        return None
+    labels, simulated = _source_labels(db, [r[4] for r in rows])
+    return Section("Programmes territoriaux (Petites villes de demain, Action cœur de ville)",
+                   _programme_lines(rows), simulated, labels)
+
+
 @composed
 def sections(db: Database, siren: str) -> list[Section]:
-    return [s for s in (fragility(db, siren), conventions(db, siren), prevention_actions(db, siren)) if s]
+    return [s for s in (fragility(db, siren), conventions(db, siren), programmes(db, siren),
+                        prevention_actions(db, siren)) if s]
 
 
 # -- one commune -------------------------------------------------------------------------------------
@@ -225,8 +250,23 @@ def commune_actions(db: Database, code: str) -> Section | None:
 
 
 @composed
+def commune_programmes(db: Database, code: str) -> Section | None:
+    if not db.has_table("programmes_territoriaux"):
+        return None
+    rows = db.rows("""SELECT p.programme, p.code_insee, c.nom, p.date_signature, p.source
+                      FROM programmes_territoriaux p JOIN communes c USING (code_insee)
+                      WHERE p.code_insee = ? ORDER BY p.programme""", [code])
+    if not rows:
+        return None
+    labels, simulated = _source_labels(db, [r[4] for r in rows])
+    return Section("Programmes territoriaux (Petites villes de demain, Action cœur de ville)",
+                   _programme_lines(rows), simulated, labels)
+
+
+@composed
 def commune_sections(db: Database, code: str) -> list[Section]:
-    parts = (commune_fragility(db, code), commune_conventions(db, code), commune_actions(db, code))
+    parts = (commune_fragility(db, code), commune_conventions(db, code), commune_programmes(db, code),
+             commune_actions(db, code))
     return [s for s in parts if s]
 
 

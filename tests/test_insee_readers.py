@@ -145,3 +145,33 @@ def test_tableau1_mapping_covers_every_printed_territory():
     assert values["code_geo"].nunique() == 19 and len(published) == 16
     assert set(values["ligne_source"]) == set(range(4220, 4239))
     assert (values["source"] == insee.SOURCE_TABLEAU1.source).all()
+
+
+
+def test_older_cafdata_tauxcouv_file_gives_the_commune_rate_as_published(tmp_path):
+    from etl import insee_petite_enfance
+    path = tmp_path / "TAUXCOUV2021.csv"
+    path.write_text("NUM_COM;NOM_COM;tauxcouv_com;tauxcouv_epci;tauxcouv_dep;tauxcouv_reg;tauxcouv_fe\n"
+                    "61001;Alençon;63,5;61,4;58,7;60,2;59,4\n", encoding="cp1252")
+    assert insee_petite_enfance.COUVERTURE.matches(path.name)
+    out = insee_petite_enfance.read_couverture(path)
+    assert out[["code_geo", "niveau", "millesime", "valeur"]].values.tolist() == [["61001", "commune", 2021, 63.5]]
+
+
+
+def test_data_caf_fr_region_export_gives_regions_not_departements(tmp_path):
+    from etl import insee_petite_enfance
+    path = tmp_path / "txcouv_pe_reg.csv"
+    path.write_text("annee;numregi;nomregi;txcouv_reg;txcouv_eaje_reg\n2022;28;Normandie;60,2;27,0\n"
+                    "2022;53;Bretagne;68.9;33,1\n", encoding="utf-8")
+    out = insee_petite_enfance.read_couverture(path)
+    assert out[["code_geo", "niveau", "valeur"]].values.tolist() == [["28", "region", 60.2], ["53", "region", 68.9]]
+
+
+def test_data_caf_fr_label_header_variants_are_recognised(tmp_path):
+    from etl import insee_petite_enfance
+    path = tmp_path / "txcouv_pe_com.csv"
+    path.write_text("Année;Numéro de commune;Nom Commune;Numéro EPCI;Taux de couverture global\n"
+                    "2023;61001;Alençon;246100663;63,5\n", encoding="utf-8")
+    out = insee_petite_enfance.read_couverture(path)
+    assert out[["code_geo", "niveau", "millesime", "valeur"]].values.tolist() == [["61001", "commune", 2023, 63.5]]

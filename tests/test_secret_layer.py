@@ -149,6 +149,7 @@ def _calls(db):
         for indicateur in (4, 5, 16):
             yield "aide_domicile.saad_serie", lambda: ad.saad_serie(db, dep, None, indicateur)
         yield "indicateurs.territory_values", lambda: indicateurs.territory_values(db, dep, "departement")
+        yield "indicateurs.vintages", lambda: indicateurs.vintages(db, dep, "departement")
     yield "fragilite.departements", lambda: fragilite.departements(db, year)
     yield "aide_domicile.paniers_bilan", lambda: ad.paniers_bilan(db)
     yield "aide_domicile.paniers_mensuel", lambda: ad.paniers_mensuel(db, caisses)

@@ -126,7 +126,9 @@ def test_cfppa_csv_lot_is_checked_together_like_an_input_folder(small_db_path, r
     assert shown["Table actions_prevention_financeurs"] == "3 ligne(s)"
     assert shown["Communes des actions"] == "3"
     assert any("35011 → 35292" in w for w in report.warnings)
-    assert "LISEZ-MOI.txt : nom non reconnu, la construction ignorerait ce fichier" in report.warnings
+    readme = next(w for w in report.warnings if w.startswith("LISEZ-MOI.txt"))
+    assert readme.startswith("LISEZ-MOI.txt : non lu — nom non reconnu par les chargeurs ; noms reconnus : ")
+    assert "cfppa_financements*" in readme and "txcouv_pe_epci*" in readme
 
 
 def test_cfppa_workbook_is_recognised_by_its_sheets_and_its_unknown_name_reported(small_db_path, root):
@@ -405,3 +407,34 @@ def test_every_template_is_downloadable_and_read_back_as_its_kind(small_db_path,
     report = check(small_db_path, next(t for t in templates if t.file_name == "conventions_territoriales.xlsx").content(),
                    "conventions_territoriales.xlsx", root=root)
     assert report.accepted and preview(report)["Table conventions_territoriales"] == "3 convention(s)"
+
+
+OFFICIELS = Path(__file__).parent / "fixtures" / "officiels"
+
+
+def test_todays_melodi_filosofi_file_is_recognised_and_previewed(small_db_path, root):
+    report = check(small_db_path, OFFICIELS / "FILOSOFI_CC_csv.zip", root=root)
+    assert report.problems == []
+    assert report.kind.key == "insee_filosofi_melodi" and report.detected_by == "nom du fichier"
+    shown = preview(report)
+    assert shown["Millésimes"] == "2023"
+    assert "revenu_median_uc" in shown["Indicateurs"] and "indice_gini" in shown["Indicateurs"]
+    assert any("2 valeur(s) sous secret statistique" in w for w in report.warnings)
+
+
+def test_an_official_looking_file_in_an_unknown_layout_says_found_and_expected_columns_on_the_check(
+        small_db_path, root):
+    report = check(small_db_path, OFFICIELS / "txcouv_pe_nat.csv", root=root)
+    assert report.kind is None and not report.accepted
+    expected = report.problems[0].expected
+    assert "ressemble à un fichier Cnaf data.caf.fr" in expected
+    assert "colonnes trouvées : annee, txcouv_nat" in expected and "txcouv_epci" in expected
+
+
+def test_a_lot_of_todays_official_files_reports_each_file_not_read(small_db_path, root):
+    names = ["txcouv_pe_epci.csv", "txcouv_pe_nat.csv", "v_commune_2025.csv", "lisez-moi.txt"]
+    report = check(small_db_path, zipped({n: (OFFICIELS / n).read_bytes() for n in names}), "envoi.zip", root=root)
+    assert report.problems == []
+    not_read = sorted(w.split(" : ")[0] for w in report.warnings if " : non lu — " in w)
+    assert not_read == ["lisez-moi.txt", "txcouv_pe_nat.csv"]
+    assert preview(report)["Table indicateurs"].endswith("valeur(s)")

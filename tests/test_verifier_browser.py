@@ -98,3 +98,15 @@ def test_template_is_downloadable_from_the_page(app_url, page):
     header = Path(download.value.path()).read_bytes().decode("utf-8-sig").splitlines()[0]
     assert header.startswith("identifiant;instrument;code_departement;intitule")
     assert_no_exception(page)
+
+
+def test_official_file_in_unknown_layout_says_columns_found_and_expected(app_url, page):
+    open_verifier(page, app_url)
+    upload(page, Path(__file__).parent / "fixtures" / "officiels" / "txcouv_pe_nat.csv")
+    page.get_by_text("serait rejeté en entier par la construction").wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert_no_exception(page)
+    text = page.locator("[data-testid='stTable']").first.inner_text()
+    assert "ressemble à un fichier Cnaf data.caf.fr" in text
+    assert "colonnes trouvées : annee, txcouv_nat" in text and "txcouv_epci" in text
+    screenshot(page, "verifier-disposition-inconnue")

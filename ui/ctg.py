@@ -48,6 +48,11 @@ def perimetre(version: str, departement: str | None) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def programmes(version: str, departement: str | None) -> pd.DataFrame:
+    return q.programmes(data.database(), departement)
+
+
+@st.cache_data(show_spinner=False)
 def communes(version: str, departement: str | None) -> pd.DataFrame:
     return q.communes_population(data.database(), departement)
 

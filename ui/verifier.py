@@ -10,11 +10,13 @@ import streamlit as st
 
 from etl import staging
 from etl.build import default_db_path
+from query import fichiers
+from ui.data import database
 from ui.format import nombre
 
 AUTO = "auto"
 FAMILY_LABELS = {"cfppa": "CFPPA", "fragilite": "Fragilité", "ctg": "CTG", "aide_domicile": "Aide à domicile",
-                 "insee": "INSEE et partenaires", "lot": "Lot"}
+                 "insee": "INSEE et partenaires", "programmes": "Programmes ANCT", "lot": "Lot"}
 #: Up to this many problems are shown as a plain table; beyond, as a scrollable grid.
 TABLE_ROWS = 200
 COLUMN_LABELS = {"gravite": "Gravité", "fichier": "Fichier", "ligne": "Ligne", "colonne": "Colonne",
@@ -91,6 +93,24 @@ def show_report(report: staging.Report) -> None:
         help="Une ligne par problème puis par avertissement ; séparateur « ; », UTF-8 avec BOM")
     if report.sha256:
         st.caption(f"Empreinte SHA-256 du fichier vérifié : `{report.sha256}`")
+
+
+@st.cache_data(show_spinner=False)
+def last_build_files(db_version: str) -> pd.DataFrame:
+    return fichiers.fichiers_entree(database())
+
+
+def last_build_section(db_version: str) -> None:
+    """Every file of the last build's --input: loaded, or not read and why (nothing ignored in silence)."""
+    files = last_build_files(db_version)
+    if files.empty:
+        return
+    not_read = int((files["statut"] == "non lu").sum())
+    with st.expander(f"Dernière construction : {nombre(len(files))} fichier(s) du dossier d'entrée, "
+                     f"{nombre(not_read)} non lu(s)", icon=":material/folder_open:", expanded=bool(not_read)):
+        st.dataframe(files, hide_index=True, width="stretch", key="verifier_fichiers_entree", column_config={
+            "fichier": "Fichier", "statut": "Statut", "chargeur": "Chargeur", "source": "Source",
+            "motif": st.column_config.TextColumn("Motif", width="large")})
 
 
 def templates_section() -> None:
