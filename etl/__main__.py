@@ -33,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
     # -- download (etl/download.py) --
     from etl import download
     download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE (sommes de contrôle)"))
+    # -- publish, history, rollback, admin (etl/publish_cli.py) --
+    from etl import publish_cli
+    publish_cli.add_arguments(sub)
     return p
 
 
@@ -42,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "download":  # etl/download.py
         from etl import download
         return download.main(args, log=console.print)
+    if args.command in ("publish", "history", "rollback", "admin"):  # etl/publish_cli.py
+        from etl import publish_cli
+        return publish_cli.main(args, console)
     if args.command == "bench":
         import importlib
         try:
