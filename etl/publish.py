@@ -106,10 +106,7 @@ def describe_reports(reports: list[staging.Report]) -> str:
         if report.accepted and not report.problems:
             continue
         lines.append(f"{report.file_name} : refusé")
-        for p in report.problems:
-            where = ", ".join(x for x in (f"ligne {p.row}" if p.row else "", f"colonne {p.column}" if p.column
-                                          else "") if x)
-            lines.append(f"  - {p.file}{' (' + where + ')' if where else ''} : {p.value!s} — attendu : {p.expected}")
+        lines += [f"  - {p}" for p in report.problems]
     return "\n".join(lines)
 
 
@@ -219,10 +216,30 @@ def _read_only(path: Path):
         con.close()
 
 
-def table_checksums(path: Path) -> dict[str, list]:
-    """{table: [rows, md5]} of a database file (`etl.checks.table_checksums`)."""
+def table_checksums(path: Path, only: set[str] | None = None, known: dict | None = None) -> dict[str, list]:
+    """{table: [rows, md5]} of a database file (`etl.checks.table_checksums`). With `only` and
+    `known` (the checksums of the database it was copied from), tables outside `only` are taken
+    from `known` instead of being read again: an incremental publication rewrites only `only`."""
     with _read_only(path) as con:
-        return {t: list(v) for t, v in checks.table_checksums(con).items()}
+        if only is None or known is None:
+            return {t: list(v) for t, v in checks.table_checksums(con).items()}
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+        tables -= checks.VOLATILE_TABLES
+        if not (tables - only) <= set(known):
+            return {t: list(v) for t, v in checks.table_checksums(con).items()}
+        out = {t: list(known[t]) for t in tables - only if t in known}
+        for table in sorted(tables & only):
+            out[table] = list(checks.table_checksum(con, table))
+        return dict(sorted(out.items()))
+
+
+def _served_checksums(store: Store, db_path: Path) -> dict:
+    """Checksums the journal holds for the served version (kept versions are read-only), else read."""
+    version = served_version(store, db_path)
+    rows = store.rows(where="version = ? AND status = ?", params=[version, REUSSIE]) if version else []
+    known = rows[-1].get("checksums") if rows else None
+    return known or table_checksums(Path(db_path).resolve())
 
 
 def departements_of(path: Path) -> list[str] | None:
@@ -305,6 +322,7 @@ def adopt_base(store: Store, db_path: Path) -> None:
     except OSError:
         shutil.copyfile(db_path.resolve(), tmp)
     os.replace(tmp, target)
+    os.chmod(target, 0o444)
     store.update_row(row, status=BASCULE, version=row, manifest={}, checksums=table_checksums(target))
     point_served_at(db_path, target)
     store.update_row(row, status=REUSSIE, finished_at=now())
@@ -401,12 +419,15 @@ def publish(db_path: Path, files: list[tuple[str, bytes]] = (), withdraw: list[s
                 store.update_row(row, mode="incrémentale", steps=names)
                 reporter = JournalReporter(store, row, len(names), echo)
                 build_incremental(base, target, modules, folder, departements, reporter, info)
-            before = table_checksums(base) if base else {}
-            after = table_checksums(target)
+            before = _served_checksums(store, db_path) if base else {}
+            rewritten = None if modules is None else \
+                set().union(*(module_tables(m) for m in modules)) | {"sources", "build_warnings"}
+            after = table_checksums(target, rewritten, before)
             counts = {t: [before.get(t, [None])[0], after.get(t, [None])[0]] for t in sorted(before.keys() | after.keys())}
             figures = _moved(_key_figures(base), _key_figures(target))
             store.update_row(row, status=BASCULE, version=row, row_counts=counts, key_figures=figures,
                              checksums=after, progress="bascule de la base servie")
+            os.chmod(target, 0o444)  # a kept version never changes: rollback restores it exactly
             point_served_at(db_path, target)
             store.update_row(row, status=REUSSIE, finished_at=now(), duration_s=round(time.perf_counter() - t0, 2),
                              progress="terminée")
@@ -441,7 +462,7 @@ def rollback(db_path: Path, version: int, who: str, store: Store | None = None) 
                 raise PublicationRefused(f"la version {version} n'est plus conservée (les {keep_versions()} "
                                          "dernières le sont)")
             base = db_path.resolve()
-            before, after = table_checksums(base), table_checksums(target)
+            before, after = _served_checksums(store, db_path), table_checksums(target)
             if after != origin[-1].get("checksums") and origin[-1].get("checksums"):
                 raise PublicationRefused(f"la version {version} a été modifiée depuis sa publication "
                                          "(empreintes différentes du journal) : retour refusé")
