@@ -147,8 +147,12 @@ def test_kill_9_of_the_publication_at_random_points_leaves_a_consistent_state(se
     env = {**os.environ, "OBSERVATOIRE_HOME": str(store.root), "PYTHONPATH": str(ROOT)}
     rng = random.Random(14)
     text = REGISTRY.read_text(encoding="utf-8")
-    # delays drawn over the whole run, and kills triggered by what the journal shows
-    points = [("délai", rng.uniform(0.2, 2.0)) for _ in range(4)] + [("étape", "conventions"), ("étape", "contrôles"),
+    # one uninterrupted run gives the length of a publication (from its journal row to its end)
+    t0 = time.perf_counter()
+    publish.publish(db, [(REGISTRY.name, text.replace("2020-06", "2020-07").encode())], who="ana", store=store)
+    length = time.perf_counter() - t0
+    # kills at random delays after the journal row appears, and at what the journal shows
+    points = [("délai", rng.uniform(0, length)) for _ in range(4)] + [("étape", "conventions"), ("étape", "contrôles"),
                                                                      ("statut", BASCULE)]
     seen_outcomes, kills = set(), 0
     for i, point in enumerate(points):
@@ -156,12 +160,14 @@ def test_kill_9_of_the_publication_at_random_points_leaves_a_consistent_state(se
         previous_sums = publish.table_checksums(previous)
         (store.root.parent / str(i)).mkdir()
         variant = tmp = store.root.parent / str(i) / REGISTRY.name  # replaces the one published before
-        tmp.write_text(text.replace("2020-06", f"2020-{i + 1:02d}"), encoding="utf-8")
+        tmp.write_text(text.replace("2020-06", f"2020-06-{i + 10:02d}"), encoding="utf-8")
         proc = subprocess.Popen([sys.executable, "-m", "etl", "publish", "--db", str(db), "--who", "ana",
                                  str(variant)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         if point[0] == "délai":
+            while time.time() < deadline and not [r for r in store.rows() if r.get("pid") == proc.pid]:
+                time.sleep(0.002)
             time.sleep(point[1])
         else:
             while time.time() < deadline and proc.poll() is None:
