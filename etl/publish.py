@@ -507,3 +507,13 @@ def start_background(db_path: Path, files: list[tuple[str, bytes]], withdraw: li
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
                             cwd=Path(__file__).resolve().parent.parent)
+
+
+def start_background_rollback(db_path: Path, version: int, who: str, store: Store | None = None) -> subprocess.Popen:
+    """`python -m etl rollback VERSION` in its own process (it re-reads the kept database's checksums)."""
+    store = (store or Store()).ensure()
+    log = open(store.work / "dernier-retour.log", "w")
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.Popen([sys.executable, "-m", "etl", "rollback", str(int(version)), "--db", str(db_path),
+                             "--who", who], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "PYTHONPATH": str(root)}, cwd=root)
