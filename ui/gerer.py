@@ -120,7 +120,8 @@ def publish_section(user: str) -> None:
     files, refused = [], 0
     for i, uploaded in enumerate(uploads or []):
         report = check(uploaded)
-        with st.expander(f"{'✅' if report.accepted else '⛔'} {report.file_name}", expanded=True):
+        with st.expander(report.file_name, expanded=True,
+                         icon=":material/check_circle:" if report.accepted else ":material/block:"):
             show_report(report, f"gerer_{i}")
             name = uploaded.name
             if report.accepted:
@@ -171,7 +172,8 @@ def journal_section(user: str) -> None:
         st.info("Le journal est vide : aucune publication encore.", icon=":material/info:")
         return
     served = served_version(space, default_db_path())
-    shown = frame[list(JOURNAL_COLUMNS)].rename(columns=JOURNAL_COLUMNS)
+    shown = frame[list(JOURNAL_COLUMNS)].assign(
+        debut=pd.to_datetime(frame["debut"]).dt.strftime("%d/%m/%Y %H:%M:%S")).rename(columns=JOURNAL_COLUMNS)
     st.dataframe(shown, hide_index=True, width="stretch", key="gerer_journal")
     st.download_button("Journal (CSV)", journal.journal_csv(frame), file_name=f"journal_publications_{dt.date.today():%Y%m%d}.csv",
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="gerer_journal_csv")
@@ -180,7 +182,8 @@ def journal_section(user: str) -> None:
     st.caption(f"Base servie : version {served if served is not None else '— (construite hors publication)'}.")
     if kept.empty:
         return
-    labels = {int(r.version): f"version {int(r.version)} — n° {r.id} du {r.debut} ({r.action} par {r.qui})"
+    labels = {int(r.version): f"version {int(r.version)} — n° {r.id} du {pd.Timestamp(r.debut):%d/%m/%Y %H:%M} "
+                              f"({r.action} par {r.qui})"
               for r in kept.itertuples()}
     version = st.selectbox("Version conservée", list(labels), format_func=labels.get, key="gerer_version")
     if st.button("Revenir à cette version", icon=":material/history:", disabled=space.busy(), key="gerer_retour"):
