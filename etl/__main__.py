@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.if_missing and db.exists():
         console.print(f"base présente : {db}")
         return 0
+    from etl import publish_cli  # a served database managed by publications is never rebuilt in place
+    if (refusal := publish_cli.managed_refusal(db)):
+        console.print(f"[red]{refusal}[/red]")
+        return 5
     from etl.cli_report import RichReporter, summary_table
     steps = building.all_steps()
     try:

@@ -89,6 +89,17 @@ def main(args, console) -> int:
     return 0
 
 
+def managed_refusal(db: Path) -> str | None:
+    """Why `python -m etl build` must not write `db` (a link to a kept version), or None."""
+    from etl.store import served_version
+    version = served_version(Store(), db)
+    if version is None:
+        return None
+    return (f"{db} est la base publiée (version {version}, gérée par « Gérer les données ») : la reconstruire "
+            "ici écraserait une version conservée. Publier avec `python -m etl publish FICHIER…`, ou construire "
+            "une autre base avec `--db`.")
+
+
 def _history(store: Store, args, console) -> int:
     from query import journal
     frame = journal.publications(store)

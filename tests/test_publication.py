@@ -231,3 +231,13 @@ def test_short_passwords_and_odd_names_are_refused(tmp_path):
         accounts.add_user("ana", "court", tmp_path / "c.json")
     with pytest.raises(ValueError):
         accounts.add_user("../ana", "un mot de passe long", tmp_path / "c.json")
+
+
+def test_etl_build_refuses_to_overwrite_a_published_database(served):
+    db, store = served
+    publish.publish(db, _files(REGISTRY), who="ana", store=store)
+    kept = publish.table_checksums(db.resolve())
+    cli = subprocess.run([sys.executable, "-m", "etl", "build", "--db", str(db), "--departements", "33"], cwd=ROOT,
+                         capture_output=True, text=True, env={**os.environ, "OBSERVATOIRE_HOME": str(store.root)})
+    assert cli.returncode == 5 and "version conservée" in cli.stderr.replace("\n", " ")
+    assert publish.table_checksums(db.resolve()) == kept

@@ -143,3 +143,23 @@ def test_a_crafted_websocket_session_asking_for_the_page_hash_gets_nothing(home,
     assert texts  # the session did get a page (the default one)
     assert not any("Gérer les données" in t for t in texts)
     assert not any("Fichiers à publier" in t for t in texts)
+
+
+def test_the_page_refuses_a_second_publication_while_one_runs(home):
+    from etl.store import Store
+    accounts.add_user("ana", PASSWORD, home / "comptes.json")
+    at = _app()
+    at.run()
+    at.switch_page("pages/connexion.py")
+    at.run()
+    at.text_input[0].input("ana")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click()
+    at.run()
+    assert not any("publication est en cours" in w.value for w in at.warning)
+    with Store(home).ensure().lock():  # another publication holds the lock
+        at.switch_page("pages/gerer-donnees.py")
+        at.run()
+        assert any("Une publication est en cours" in w.value for w in at.warning), ([t.value for t in at.title], [w.value for w in at.warning], [e.value for e in at.exception])
+        publier = next(b for b in at.button if b.label == "Publier")
+        assert publier.disabled
