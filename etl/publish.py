@@ -358,6 +358,9 @@ def prune(store: Store, db_path: Path, keep: int | None = None) -> list[int]:
     drop = [v for v in versions[:-keep] if v != served] if len(versions) > keep else []
     for v in drop:
         store.version_path(v).unlink(missing_ok=True)
+    for lock in store.versions.glob(".*.duckdb.lock"):  # left by complete builds (etl.build's lock)
+        if not (store.versions / lock.name[1:].removesuffix(".lock")).exists():
+            lock.unlink(missing_ok=True)
     return drop
 
 
@@ -505,8 +508,15 @@ def start_background(db_path: Path, files: list[tuple[str, bytes]], withdraw: li
         args += ["--withdraw", name]
     log = open(store.work / "derniere-publication.log", "w")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-                            cwd=Path(__file__).resolve().parent.parent)
+    return _reaped(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                                    cwd=Path(__file__).resolve().parent.parent))
+
+
+def _reaped(proc: subprocess.Popen) -> subprocess.Popen:
+    """The server waits for its publication processes in a thread: no zombie left per publication."""
+    import threading
+    threading.Thread(target=proc.wait, daemon=True, name=f"publication-{proc.pid}").start()
+    return proc
 
 
 def start_background_rollback(db_path: Path, version: int, who: str, store: Store | None = None) -> subprocess.Popen:
@@ -514,6 +524,6 @@ def start_background_rollback(db_path: Path, version: int, who: str, store: Stor
     store = (store or Store()).ensure()
     log = open(store.work / "dernier-retour.log", "w")
     root = Path(__file__).resolve().parent.parent
-    return subprocess.Popen([sys.executable, "-m", "etl", "rollback", str(int(version)), "--db", str(db_path),
-                             "--who", who], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "PYTHONPATH": str(root)}, cwd=root)
+    return _reaped(subprocess.Popen([sys.executable, "-m", "etl", "rollback", str(int(version)), "--db",
+                                     str(db_path), "--who", who], stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True, env={**os.environ, "PYTHONPATH": str(root)}, cwd=root))

@@ -241,3 +241,19 @@ def test_etl_build_refuses_to_overwrite_a_published_database(served):
                          capture_output=True, text=True, env={**os.environ, "OBSERVATOIRE_HOME": str(store.root)})
     assert cli.returncode == 5 and "version conservée" in cli.stderr.replace("\n", " ")
     assert publish.table_checksums(db.resolve()) == kept
+
+
+def test_every_table_of_a_build_belongs_to_the_reference_or_to_one_source_module(gironde_base):
+    """The incremental plan drops a module's tables before re-running it: each table must be found
+    in exactly one module's DDL, or a publication would keep a stale table or drop another's."""
+    from etl import registry, schema
+    with publish._read_only(gironde_base) as con:
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    owners: dict[str, list[str]] = {}
+    for module in registry.source_modules():
+        for table in publish.module_tables(module):
+            owners.setdefault(table, []).append(module.__name__)
+    shared = {"sources", "build_info", "build_warnings", *schema.REFERENCE_DDL}
+    assert {t: o for t, o in owners.items() if len(o) > 1} == {}
+    assert sorted(tables - shared - set(owners)) == []
