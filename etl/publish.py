@@ -69,7 +69,7 @@ class Entry:
 
 # -- checks and the store ----------------------------------------------------------------------------
 
-def _build_name(kind: staging.Kind, display: str, data: bytes) -> str:
+def build_name(kind: staging.Kind, display: str, data: bytes) -> str:
     """The name the build picks the file under: the sender's if the build's discovery takes it,
     else the kind's canonical name (as « Vérifier un fichier » stages it)."""
     import tempfile
@@ -82,22 +82,53 @@ def _build_name(kind: staging.Kind, display: str, data: bytes) -> str:
 
 
 def check_and_store(store: Store, db_path: Path, files: list[tuple[str, bytes]],
-                    kinds: list[str | None] | None = None) -> tuple[list[Entry], list[staging.Report]]:
-    """Check each file as the build would read it; accepted ones go into the input store."""
-    entries, reports = [], []
-    for i, (name, data) in enumerate(files):
-        kind = (kinds or [None] * len(files))[i]
-        report = staging.check_upload(data, name, db_path, kind)
-        reports.append(report)
-        if not report.accepted:
-            continue
-        if report.kind.family == "lot":
+                    kinds: list[str | None] | None = None, manifest: dict | None = None
+                    ) -> tuple[list[Entry], list[staging.Report]]:
+    """Check each file as the build would read it; accepted ones go into the input store.
+
+    Files that only make sense together (SAAD services and their indicators, CFPPA actions and
+    their communes) fail alone: those are checked again together, with the published files they
+    would sit next to, as one lot — exactly as « Vérifier un fichier » checks a zip."""
+    kinds = kinds or [None] * len(files)
+    reports = [staging.check_upload(data, name, db_path, kind) for (name, data), kind in zip(files, kinds)]
+    names = [build_name(r.kind, r.file_name, data) if r.kind is not None and r.kind.family != "lot" else r.file_name
+             for r, (_, data) in zip(reports, files)]
+    lot = None
+    if any(not r.accepted and r.kind is not None and not r.refused_before_reading for r in reports):
+        lot = check_together(store, db_path, list(zip(names, (d for _, d in files))), manifest or {})
+    entries = []
+    for report, name, (_, data) in zip(reports, names, files):
+        if report.kind is not None and report.kind.family == "lot":
             report.problems.append(Problem(report.file_name, None, None, "archive de lot",
-                                                   "publier les fichiers du lot un par un"))
+                                           "publier les fichiers du lot un par un (ils sont vérifiés ensemble)"))
             continue
-        entries.append(Entry(_build_name(report.kind, report.file_name, data), store.put(data),
-                             report.file_name, report.kind.key))
+        if not report.accepted and not (lot is not None and lot.accepted and report.kind is not None
+                                        and not report.refused_before_reading):
+            continue
+        entries.append(Entry(name, store.put(data), report.file_name, report.kind.key))
+    if lot is not None and lot.accepted:
+        reports = [r if r.accepted else _accepted_with(r, lot) for r in reports]
     return entries, reports
+
+
+def _accepted_with(report: staging.Report, lot: staging.Report) -> staging.Report:
+    from dataclasses import replace
+    return replace(report, problems=[], warnings=[*lot.warnings, "vérifié avec les fichiers qui l'accompagnent"],
+                   preview=lot.preview)
+
+
+def check_together(store: Store, db_path: Path, files: list[tuple[str, bytes]], manifest: dict) -> staging.Report:
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    new = {name for name, _ in files}
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files:
+            archive.writestr(name, data)
+        for name, item in manifest.items():
+            if name not in new:
+                archive.writestr(name, store.read(item["sha256"]))
+    return staging.check_upload(buffer.getvalue(), "publication.zip", db_path, "lot")
 
 
 def describe_reports(reports: list[staging.Report]) -> str:
@@ -382,10 +413,10 @@ def publish(db_path: Path, files: list[tuple[str, bytes]] = (), withdraw: list[s
         folder = None
         target = store.version_path(row)
         try:
-            entries, reports = check_and_store(store, db_path, list(files), kinds)
+            current = served_manifest(store, db_path)
+            entries, reports = check_and_store(store, db_path, list(files), kinds, current)
             if len(entries) < len(files):
                 raise PublicationRefused(describe_reports(reports))
-            current = served_manifest(store, db_path)
             manifest = dict(current)
             added, replaced, withdrawn = [], [], []
             for e in entries:

@@ -257,3 +257,24 @@ def test_every_table_of_a_build_belongs_to_the_reference_or_to_one_source_module
     shared = {"sources", "build_info", "build_warnings", *schema.REFERENCE_DDL}
     assert {t: o for t, o in owners.items() if len(o) > 1} == {}
     assert sorted(tables - shared - set(owners)) == []
+
+
+@pytest.mark.parametrize("files", [
+    ["fragilite/agrege/fragilite_communes_2021.csv"],
+    ["aide_domicile/valide/paniers_suivi_2024.csv"],
+    ["aide_domicile/valide/saad_services.csv", "aide_domicile/valide/saad_indicateurs.csv"],
+], ids=["fragilite", "paniers", "saad"])
+def test_incremental_publication_of_other_sources_matches_a_complete_build(files, small_db_path, tmp_path):
+    db = tmp_path / "servie.duckdb"
+    shutil.copyfile(small_db_path, db)
+    store = Store(tmp_path / "espace").ensure()
+    paths = [FIXTURES / f for f in files]
+    row = publish.publish(db, _files(*paths), who="ana", store=store)
+    assert store.row(row)["mode"] == "incrémentale"
+    folder = tmp_path / "entrees"
+    folder.mkdir()
+    for path in paths:
+        shutil.copyfile(path, folder / path.name)
+    full = tmp_path / "complete.duckdb"
+    build.build(full, ["35", "61"], folder)
+    assert publish.table_checksums(db.resolve()) == publish.table_checksums(full)

@@ -36,6 +36,22 @@ def check(uploaded) -> staging.Report:
     return cache[key]
 
 
+def check_together(files: list[tuple[str, bytes]]) -> staging.Report:
+    """The dropped files checked as one lot with the published files (once per set of files)."""
+    key = ("ensemble", tuple((n, len(d), hash(d)) for n, d in files), str(default_db_path().resolve()))
+    cache = st.session_state.setdefault("_gerer_rapports", {})
+    if key not in cache:
+        space = store()
+        names = []
+        for name, data in files:
+            report = staging.check_upload(data, name, default_db_path())
+            names.append((publish.build_name(report.kind, report.file_name, data) if report.kind else name, data))
+        with st.spinner("Vérification des fichiers ensemble…"):
+            cache[key] = publish.check_together(space, default_db_path(), names,
+                                                publish.served_manifest(space, default_db_path()))
+    return cache[key]
+
+
 def show_report(report: staging.Report, key: str) -> None:
     kind = report.kind.label if report.kind else "type non reconnu"
     if report.accepted:
@@ -105,6 +121,12 @@ def progress_panel() -> None:
         st.rerun()  # the whole page (files, journal) follows the new database
 
 
+def french_dates(published: pd.DataFrame) -> pd.DataFrame:
+    """The published files as shown: French dates and column names."""
+    return published.assign(publie_le=pd.to_datetime(published["publie_le"]).dt.strftime("%d/%m/%Y %H:%M")).rename(
+        columns={"publie_par": "publié par", "publie_le": "publié le", "nom_d_origine": "nom d'origine"})
+
+
 def _fraction(progress: str) -> tuple[int, int]:
     match = re.match(r"(\d+)/(\d+)", progress or "")
     return (int(match[1]), int(match[2])) if match else (0, 0)
@@ -117,14 +139,14 @@ def publish_section(user: str) -> None:
         "plus chacun)", type=[s.lstrip(".") for s in staging.ALLOWED_SUFFIXES], accept_multiple_files=True,
         max_upload_size=staging.MAX_UPLOAD_BYTES // 2**20, key="gerer_fichiers",
         help="Chaque fichier est contrôlé comme dans « Vérifier un fichier » ; rien n'est publié avant « Publier ».")
-    files, refused = [], 0
+    files, refused, pending = [], 0, []
     for i, uploaded in enumerate(uploads or []):
         report = check(uploaded)
         with st.expander(report.file_name, expanded=True,
                          icon=":material/check_circle:" if report.accepted else ":material/block:"):
             show_report(report, f"gerer_{i}")
             name = uploaded.name
-            if report.accepted:
+            if report.kind is not None:
                 same = [r.fichier for r in published.itertuples() if r.type == report.kind.key]
                 choice = st.selectbox("Ce fichier", ["s'ajoute aux fichiers publiés", *[f"remplace {n}" for n in same]],
                                       key=f"gerer_remplace_{uploaded.file_id}")
@@ -132,8 +154,19 @@ def publish_section(user: str) -> None:
                     name = choice.removeprefix("remplace ")
         if report.accepted:
             files.append((name, uploaded.getvalue()))
+        elif report.kind is not None and not report.refused_before_reading:
+            pending.append((name, uploaded.getvalue(), report))
         else:
             refused += 1
+    if pending:  # files that only make sense together: checked as one lot with the published ones
+        together = check_together([(n, d) for n, d, _ in pending] + files)
+        if together.accepted:
+            st.success("Vérifiés ensemble (avec les fichiers publiés qu'ils accompagnent), ces fichiers sont "
+                       "acceptés : " + ", ".join(r.file_name for _, _, r in pending) + ".", icon=":material/done_all:")
+            files += [(n, d) for n, d, _ in pending]
+        else:
+            show_report(together, "gerer_ensemble")
+            refused += len(pending)
     busy = store().busy()
     if busy:
         st.warning("Une publication est en cours : « Publier » est possible quand elle est terminée.",
@@ -151,9 +184,9 @@ def published_section(user: str) -> None:
         st.info("Aucun fichier publié depuis l'interface : la base servie est construite sur les données "
                 "embarquées.", icon=":material/info:")
         return
-    st.dataframe(published.rename(columns={"publie_par": "publié par", "publie_le": "publié le",
-                                           "nom_d_origine": "nom d'origine"}), hide_index=True, width="stretch")
-    names = st.multiselect("Retirer des fichiers publiés", published["fichier"].tolist(), key="gerer_retirer")
+    st.dataframe(french_dates(published), hide_index=True, width="stretch")
+    names = st.multiselect("Retirer des fichiers publiés", published["fichier"].tolist(), key="gerer_retirer",
+                           placeholder="Choisir un ou plusieurs fichiers")
     if st.button("Retirer et republier", icon=":material/delete:", disabled=not names or store().busy(),
                  key="gerer_retirer_bouton"):
         _start(lambda space: publish.start_background(default_db_path(), [], names, user, space))
