@@ -8,6 +8,8 @@ reaches the management page, not even by its URL.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
 
 import pytest
@@ -103,6 +105,20 @@ def test_manager_publishes_viewer_sees_it_manager_rolls_back(served_app, browser
         assert _coverage(viewer) == "12,7\u202f%"
         assert_no_exception(viewer)
         screenshot(viewer, "publication-lecteur-apres")
+
+        # « À propos des données » says who published which file, when, with its checksum
+        about_ctx, about = _context(browser)
+        try:
+            about.goto(f"{url}/a-propos")
+            about.get_by_role("heading", name="Fichiers publiés par l'observatoire").wait_for(timeout=60_000)
+            wait_for_app(about)
+            table = about.locator("[data-testid='stTable']").first
+            table.wait_for()
+            cells = [c.strip() for c in re.split(r"[\t\n]+", table.inner_text()) if c.strip()]
+            assert {REGISTRY.name, "ctg_registre", "ana", hashlib.sha256(REGISTRY.read_bytes()).hexdigest()} <= set(cells)
+            screenshot(about, "publication-a-propos")
+        finally:
+            about_ctx.close()
 
         # the manager goes back to the base as it was
         manager.get_by_role("tab", name="Journal et retour arrière").click()
