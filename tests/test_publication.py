@@ -278,3 +278,15 @@ def test_incremental_publication_of_other_sources_matches_a_complete_build(files
     full = tmp_path / "complete.duckdb"
     build.build(full, ["35", "61"], folder)
     assert publish.table_checksums(db.resolve()) == publish.table_checksums(full)
+
+
+def test_an_insee_file_triggers_a_complete_build_with_its_key_figure(small_db_path, tmp_path):
+    db = tmp_path / "servie.duckdb"
+    shutil.copyfile(small_db_path, db)
+    store = Store(tmp_path / "espace").ensure()
+    row = publish.publish(db, _files(FIXTURES / "insee" / "FILO2019_DISP_EPCI.csv"), who="ana", store=store)
+    entry = store.row(row)
+    assert entry["mode"] == "complète" and entry["status"] == REUSSIE
+    moved = [f for f in entry["key_figures"] if f["indicateur"] == "EPCI avec indicateurs INSEE"]
+    assert moved and moved[0]["apres"] > (moved[0]["avant"] or 0)
+    assert publish.departements_of(db.resolve()) == ["35", "61"]  # the served restriction is kept
