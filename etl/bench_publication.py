@@ -55,7 +55,8 @@ def main(argv: list[str]) -> int:
         store = Store(tmp / "espace")
         text = REGISTRY.read_text(encoding="utf-8")
         walls, servers = [], []
-        for i in range(max(args.runs, args.keep)):
+        print(f"charge de la machine (1 min) au départ : {os.getloadavg()[0]:.1f}")
+        for i in range(max(args.runs + 1, args.keep)):
             variant = tmp / "envoi" / REGISTRY.name
             variant.parent.mkdir(exist_ok=True)
             variant.write_text(text.replace("2020-06", f"2020-06-{i + 10:02d}"), encoding="utf-8")
@@ -64,7 +65,10 @@ def main(argv: list[str]) -> int:
                             str(variant)], cwd=ROOT, env=env, check=True, capture_output=True)
             wall = time.perf_counter() - t0
             row = store.rows()[-1]
-            if i < args.runs:
+            if i == 0:
+                print("(la première publication adopte la base existante comme version « base » : empreintes de "
+                      "toutes ses tables ; hors médiane)")
+            elif i <= args.runs:
                 walls.append(wall)
                 servers.append(row["duration_s"])
             print(f"publication {row['id']} ({row['mode']}) : {wall:.2f} s commande, {row['duration_s']:.2f} s "
