@@ -163,3 +163,41 @@ def test_the_page_refuses_a_second_publication_while_one_runs(home):
         assert any("Une publication est en cours" in w.value for w in at.warning), ([t.value for t in at.title], [w.value for w in at.warning], [e.value for e in at.exception])
         publier = next(b for b in at.button if b.label == "Publier")
         assert publier.disabled
+
+
+def test_a_manager_withdraws_a_published_file_from_the_page(home, tmp_path, monkeypatch):
+    """« Retirer et republier » starts `python -m etl publish --withdraw` in its own process."""
+    import time
+
+    from etl import build, publish
+    from etl.store import REUSSIE, Store
+    db = tmp_path / "servie.duckdb"
+    build.build(db, ["33"])
+    monkeypatch.setenv("OBSERVATOIRE_DB", str(db))
+    store = Store(home).ensure()
+    registry = ROOT / "tests" / "fixtures" / "publication" / "ctg_registre_gironde_essai.csv"
+    publish.publish(db, [(registry.name, registry.read_bytes())], who="ana", store=store)
+    published = publish.table_checksums(db.resolve())
+    accounts.add_user("ana", PASSWORD, home / "comptes.json")
+    at = _app()
+    at.run()
+    at.switch_page("pages/connexion.py")
+    at.run()
+    at.text_input[0].input("ana")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click()
+    at.run()
+    at.switch_page("pages/gerer-donnees.py")
+    at.run()
+    at.multiselect(key="gerer_retirer").select(registry.name)
+    at.run()
+    at.button(key="gerer_retirer_bouton").click()
+    at.run()
+    deadline = time.time() + 90
+    while time.time() < deadline and not (store.rows()[-1]["action"] == "retrait"
+                                          and store.rows()[-1]["status"] == REUSSIE):
+        time.sleep(0.5)
+    last = store.rows()[-1]
+    assert last["action"] == "retrait" and last["status"] == REUSSIE and last["who"] == "ana"
+    assert last["files_withdrawn"][0]["name"] == registry.name
+    assert publish.table_checksums(db.resolve()) != published
