@@ -27,14 +27,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import inspect
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import traceback
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -44,6 +48,10 @@ from etl import checks, readers, registry, staging
 from etl.errors import CheckFailed, InputRejected, Problem
 from etl.store import BASCULE, ECHOUEE, EN_COURS, REUSSIE, Store, keep_versions, now, point_served_at, \
     served_version
+# The one etl module that reads through the query layer: key figures of the journal are the pages' own
+# declared reads (statistical secrecy included), never a second copy of them.
+from query import journal
+from query.db import Database
 
 #: Families of `staging.KINDS` whose files feed one source module only: published incrementally.
 INCREMENTAL_FAMILIES = {"ctg": "etl.ctg", "cfppa": "etl.cfppa", "fragilite": "etl.fragilite",
@@ -72,13 +80,12 @@ class Entry:
 def build_name(kind: staging.Kind, display: str, data: bytes) -> str:
     """The name the build picks the file under: the sender's if the build's discovery takes it,
     else the kind's canonical name (as « Vérifier un fichier » stages it)."""
-    import tempfile
     with tempfile.TemporaryDirectory(dir=staging.staging_root()) as tmp:
         path = Path(tmp) / display
         path.write_bytes(data)
         if path in kind.discover(Path(tmp)):
             return display
-    return kind.staged_name(staging._suffix(display), None)
+    return kind.staged_name(Path(display).suffix.lower(), None)
 
 
 def check_and_store(store: Store, db_path: Path, files: list[tuple[str, bytes]],
@@ -112,14 +119,12 @@ def check_and_store(store: Store, db_path: Path, files: list[tuple[str, bytes]],
 
 
 def _accepted_with(report: staging.Report, lot: staging.Report) -> staging.Report:
-    from dataclasses import replace
     return replace(report, problems=[], warnings=[*lot.warnings, "vérifié avec les fichiers qui l'accompagnent"],
                    preview=lot.preview)
 
 
 def check_together(store: Store, db_path: Path, files: list[tuple[str, bytes]], manifest: dict) -> staging.Report:
-    import io
-    import zipfile
+    """`files` (build names) checked as one lot with the published files they do not replace."""
     buffer = io.BytesIO()
     new = {name for name, _ in files}
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -284,13 +289,10 @@ def _key_figures(path: Path | None) -> list[dict]:
     # declared reads of the query layer, so the journal shows nothing the pages would not.
     if path is None or not Path(path).exists():
         return []
-    from query import journal
-    from query.db import Database
     return journal.key_figures(Database(path))
 
 
 def _moved(before, after) -> list[dict]:
-    from query import journal
     return journal.moved(before, after)
 
 
@@ -545,7 +547,6 @@ def start_background(db_path: Path, files: list[tuple[str, bytes]], withdraw: li
 
 def _reaped(proc: subprocess.Popen) -> subprocess.Popen:
     """The server waits for its publication processes in a thread: no zombie left per publication."""
-    import threading
     threading.Thread(target=proc.wait, daemon=True, name=f"publication-{proc.pid}").start()
     return proc
 
