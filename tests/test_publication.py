@@ -290,3 +290,21 @@ def test_an_insee_file_triggers_a_complete_build_with_its_key_figure(small_db_pa
     moved = [f for f in entry["key_figures"] if f["indicateur"] == "EPCI avec indicateurs INSEE"]
     assert moved and moved[0]["apres"] > (moved[0]["avant"] or 0)
     assert publish.departements_of(db.resolve()) == ["35", "61"]  # the served restriction is kept
+
+
+def test_history_exports_the_journal_as_french_csv(served, tmp_path):
+    import csv
+    import io
+    db, store = served
+    publish.publish(db, _files(REGISTRY), who="=ana", store=store)  # a name a spreadsheet would run
+    out = tmp_path / "journal.csv"
+    cli = subprocess.run([sys.executable, "-m", "etl", "history", "--csv", str(out)], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "OBSERVATOIRE_HOME": str(store.root)})
+    assert cli.returncode == 0, cli.stderr
+    raw = out.read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert [r["action"] for r in rows] == ["publication", "base"]  # newest first
+    assert rows[0]["qui"] == "'=ana" and rows[0]["statut"] == "réussie"
+    assert "couverture CTG 33 : 0,0 % → 12,7 %" in rows[0]["chiffres_cles"]
+    assert REGISTRY.name in rows[0]["empreintes"] and "conventions_territoriales : 0 → 3" in rows[0]["lignes_avant_apres"]
