@@ -15,6 +15,7 @@ import shutil
 import pytest
 
 from etl import accounts, build
+from etl.store import Store
 from tests.conftest import ROOT, assert_no_exception, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -89,9 +90,19 @@ def test_manager_publishes_viewer_sees_it_manager_rolls_back(served_app, browser
         wait_for_app(manager)
         assert manager.get_by_role("link", name="Gérer les données").count() == 1
 
-        # drops the registry, reads the report, publishes
-        manager.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(REGISTRY))
-        manager.get_by_text("accepté").first.wait_for(timeout=60_000)
+        # drops the registry and reads the report while another publication holds the lock: refused
+        with Store(home).ensure().lock():
+            manager.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(REGISTRY))
+            manager.get_by_text("accepté").first.wait_for(timeout=60_000)
+            manager.get_by_text("Une publication est en cours").first.wait_for(timeout=30_000)
+            manager.get_by_text("Publication en cours : démarrage").first.wait_for(timeout=30_000)  # progress
+            wait_for_app(manager)
+            assert manager.get_by_role("button", name="Publier", exact=True).is_disabled()
+            screenshot(manager, "publication-refusee-verrou")
+        # the other one ends: the page follows by itself, « Publier » is offered again
+        manager.wait_for_function(
+            "() => [...document.querySelectorAll('button')].some(b => b.innerText.trim().endsWith('Publier')"
+            " && !b.disabled)", timeout=30_000)
         wait_for_app(manager)
         screenshot(manager, "publication-rapport")
         manager.get_by_role("button", name="Publier", exact=True).click()

@@ -90,17 +90,22 @@ def progress_panel() -> None:
     """The operation under way (anyone's), then the outcome of the one this manager started."""
     space = store()
     frame = journal.publications(space)
-    if frame.empty:
-        return
-    last = frame.iloc[0]
-    running = space.busy() or last["statut"] in (EN_COURS, BASCULE)
-    if running and last["statut"] in (EN_COURS, BASCULE):
+    last = frame.iloc[0] if len(frame) else None
+    under_way = last is not None and last["statut"] in (EN_COURS, BASCULE)
+    running = space.busy() or under_way
+    if running:
+        st.session_state["_gerer_occupe"] = True
+    elif st.session_state.pop("_gerer_occupe", False):
+        st.rerun()  # someone's publication just ended: the whole page (buttons, files, journal) follows
+    if under_way:
         done, total = _fraction(last["progression"])
         st.progress(done / total if total else 0.0,
                     text=f"Publication n° {last['id']} en cours ({last['qui']}) : {last['progression'] or 'démarrage…'}")
         return
     if running:
         st.progress(0.0, text="Publication en cours : démarrage…")
+        return
+    if last is None:
         return
     started = st.session_state.get(_FOLLOW)
     if started is None:
