@@ -15,8 +15,9 @@ import pandas as pd
 from etl.store import BASCULE, EN_COURS, Store, served_version
 from methods import ctg as ctg_method
 from query import ctg as ctg_reads
+from query import fragilite as fragilite_reads
 from query.db import Database
-from query.publication import no_people
+from query.publication import composed, no_people
 
 #: Date of the CTG coverage compared in the journal: the report's reference date (« au 31 décembre
 #: 2020 », l.2561, l.4552), the CTG page's default date (ui/ctg.py `DEFAULT_DATE`).
@@ -32,12 +33,22 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}".replace(".", ",") + " %"
 
 
-@no_people(KEY_FIGURES)
+@composed
 def key_figures(db: Database) -> list[dict]:
     """[{indicateur, territoire, valeur, texte}] of one database: CTG coverage of each département at
-    `COVERAGE_DATE`, conventions loaded, EPCI carrying official INSEE indicators."""
+    `COVERAGE_DATE`, conventions loaded, EPCI carrying official INSEE indicators, mean fragility score
+    of each département (the page's `@people` read: masked, « secret », under the threshold)."""
     figures: list[dict] = []
     tables = set(db.tables())
+    if {"fragilite_departements", "fragilite_communes"} <= tables:
+        years = fragilite_reads.millesimes(db)
+        if years:
+            scores = fragilite_reads.departements(db, years[0])
+            for row in scores.itertuples():
+                score = None if pd.isna(row.score_moyen) else round(float(row.score_moyen), 2)
+                figures.append({"indicateur": f"score de fragilité moyen {years[0]}", "territoire": row.code_departement,
+                                "valeur": score, "texte": "secret" if score is None else
+                                f"{score:.2f}".replace(".", ",")})
     if {"conventions_territoriales", "conventions_perimetre", "communes"} <= tables:
         coverage = ctg_method.compute_coverage(ctg_reads.communes_population(db), ctg_reads.conventions(db),
                                                ctg_reads.perimetre(db), COVERAGE_DATE, ("CTG",), "departement")

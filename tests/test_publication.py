@@ -308,3 +308,26 @@ def test_history_exports_the_journal_as_french_csv(served, tmp_path):
     assert rows[0]["qui"] == "'=ana" and rows[0]["statut"] == "réussie"
     assert "couverture CTG 33 : 0,0 % → 12,7 %" in rows[0]["chiffres_cles"]
     assert REGISTRY.name in rows[0]["empreintes"] and "conventions_territoriales : 0 → 3" in rows[0]["lignes_avant_apres"]
+
+
+def test_key_figures_go_through_the_secrecy_of_the_query_layer(tmp_path):
+    """A département's fragility score computed on 1 to 10 retirees is « secret » in the journal too."""
+    import duckdb
+
+    from query import journal
+    from query.db import Database
+    path = tmp_path / "petite.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE departements (code TEXT, nom TEXT)")
+    con.execute("INSERT INTO departements VALUES ('01', 'Ain'), ('02', 'Aisne')")
+    con.execute("CREATE TABLE fragilite_communes (code_insee TEXT, millesime INTEGER)")
+    con.execute("INSERT INTO fragilite_communes VALUES ('01001', 2021)")
+    con.execute("CREATE TABLE fragilite_departements (code_departement TEXT, millesime INTEGER, n_retraites BIGINT, "
+                "score_moyen DOUBLE, n_fragiles BIGINT, n_60_plus BIGINT)")
+    con.execute("INSERT INTO fragilite_departements VALUES ('01', 2021, 7, 3.4, 0, 40), "
+                "('02', 2021, 50000, 3.1, 9000, 70000)")
+    con.close()
+    figures = {f["territoire"]: f for f in journal.key_figures(Database(path))
+               if f["indicateur"].startswith("score de fragilité")}
+    assert figures["01"]["texte"] == "secret" and figures["01"]["valeur"] is None
+    assert figures["02"]["texte"] == "3,10"
