@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import bootstrap, state
+from ui import auth, bootstrap, state
 
 st.set_page_config(page_title="Observatoire territorial", page_icon=":material/map:", layout="wide")
 
@@ -27,6 +27,12 @@ pages = {
         st.Page("pages/verifier.py", title="Vérifier un fichier", icon=":material/fact_check:", url_path="verifier"),
     ],
 }
+# « Gérer les données » exists only for a signed-in manager (ui/auth.py); the page checks again itself.
+if auth.current_manager():
+    pages["Données"].append(st.Page("pages/gerer-donnees.py", title="Gérer les données", icon=":material/upload_file:",
+                                    url_path="gerer-donnees"))
+pages["Données"].append(st.Page("pages/connexion.py", title="Espace gestionnaire", icon=":material/login:",
+                                url_path="connexion"))
 navigation = st.navigation(pages)
 with bootstrap.timed_run(navigation.url_path or "accueil"):
     st.session_state["territoire"] = state.territory_selector()

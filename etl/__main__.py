@@ -39,6 +39,9 @@ def parser() -> argparse.ArgumentParser:
     # -- formats (etl/formats_doc.py): the « Fichiers reconnus » table from the loaders' declarations --
     f = sub.add_parser("formats", help="table des fichiers reconnus (déclarations des chargeurs)")
     f.add_argument("--readme", type=Path, default=None, help="réécrit la section « Fichiers reconnus » de ce fichier")
+    # -- publish, history, rollback, admin (etl/publish_cli.py) --
+    from etl import publish_cli
+    publish_cli.add_arguments(sub)
     return p
 
 
@@ -58,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(formats_doc.render(), end="")
         return 0
+    if args.command in ("publish", "history", "rollback", "admin"):  # etl/publish_cli.py
+        from etl import publish_cli
+        return publish_cli.main(args, console)
     if args.command == "bench":
         import importlib
         try:
@@ -70,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.if_missing and db.exists():
         console.print(f"base présente : {db}")
         return 0
+    from etl import publish_cli  # a served database managed by publications is never rebuilt in place
+    if (refusal := publish_cli.managed_refusal(db)):
+        console.print(f"[red]{refusal}[/red]")
+        return 5
     from etl.cli_report import RichReporter, files_table, summary_table
     steps = building.all_steps()
     try:

@@ -80,15 +80,19 @@ def table_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]
     tables = [r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
     for table in tables:
-        if table in VOLATILE_TABLES:
-            continue
-        columns = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "AND table_schema = 'main' ORDER BY ordinal_position", [table]).fetchall()
-                   if r[0] not in VOLATILE_COLUMNS]
-        row = " || '|' || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '∅')" for c in columns)
-        n, digest = con.execute(
-            f"SELECT count(*), md5(coalesce(string_agg(h, ',' ORDER BY h), '')) "
-            f"FROM (SELECT md5({row}) AS h FROM \"{table}\")").fetchone()
-        out[table] = (n, digest)
+        if table not in VOLATILE_TABLES:
+            out[table] = table_checksum(con, table)
     return out
+
+
+def table_checksum(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
+    """(row count, order-independent md5 of the content) of one table, volatile columns left out."""
+    columns = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = 'main' ORDER BY ordinal_position", [table]).fetchall()
+               if r[0] not in VOLATILE_COLUMNS]
+    row = " || '|' || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '∅')" for c in columns)
+    n, digest = con.execute(
+        f"SELECT count(*), md5(coalesce(string_agg(h, ',' ORDER BY h), '')) "
+        f"FROM (SELECT md5({row}) AS h FROM \"{table}\")").fetchone()
+    return n, digest

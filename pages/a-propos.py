@@ -22,6 +22,15 @@ for row in data.sources(version).itertuples():
             f"- **Licence** : {row.licence or '—'}\n- **Référence** : {row.reference or '—'}\n"
             f"- **SHA-256** : `{row.sha256 or '—'}`")
 
+published = data.published_inputs(version)
+if len(published):
+    st.subheader("Fichiers publiés par l'observatoire")
+    st.caption("Déposés depuis « Gérer les données » ; chacun est conservé dans le magasin d'entrées sous son "
+               "empreinte SHA-256, ce qui permet de reconstruire exactement toute version publiée.")
+    st.table(published.assign(publie_le=published["publie_le"].str.replace("T", " ")).rename(
+        columns={"publie_par": "publié par", "publie_le": "publié le", "nom_d_origine": "nom d'origine"})
+        .set_index("fichier"))
+
 st.subheader("Tables")
 st.dataframe(data.table_counts(version), hide_index=True, width="stretch")
 

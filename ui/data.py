@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from etl.build import default_db_path
-from query import territoires
+from query import journal, territoires
 from query.db import Database
 
 
@@ -56,3 +56,9 @@ def build_info(db_version: str):
 @st.cache_data(show_spinner=False)
 def build_warnings(db_version: str):
     return territoires.build_warnings(database())
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def published_inputs(db_version: str):
+    """Files published from « Gérer les données » that the served database was built from."""
+    return journal.published_inputs(default_db_path())
