@@ -203,7 +203,7 @@ def build(db_path: Path | None = None, departements: list[str] | None = None,
                 seconds = time.perf_counter() - t0
                 summary.append((step.name, rows, seconds))
                 reporter.done(step.name, rows, seconds)
-            files = _input_files_report(ctx)
+            files = input_files_report(ctx)
             if ctx.warnings:
                 con.executemany("INSERT INTO build_warnings VALUES (?, ?)", ctx.warnings)
             info = {"built_at": loaded_at.isoformat(),
@@ -225,7 +225,11 @@ def build(db_path: Path | None = None, departements: list[str] | None = None,
     return BuildResult(db_path, summary, ctx.warnings, files)
 
 
-def _input_files_report(ctx: BuildContext) -> list[contract.FileOutcome]:
+#: The `build_warnings.step` of the files of --input that were not read.
+INPUT_FILES_STEP = "fichiers d'entrée"
+
+
+def input_files_report(ctx: BuildContext) -> list[contract.FileOutcome]:
     """Every file of --input ends loaded or not read (a rejected one aborts the build): written to
     `fichiers_entree`, and each file not read to `build_warnings` with its reason."""
     ctx.con.execute(schema.INPUT_FILES_DDL)
@@ -233,11 +237,12 @@ def _input_files_report(ctx: BuildContext) -> list[contract.FileOutcome]:
         return []
     files = contract.inventory(ctx.input_dir, contract.claimed_files(ctx.input_dir),
                                contract.loaded_files(ctx.con))
-    ctx.con.executemany("INSERT INTO fichiers_entree VALUES (?, ?, ?, ?, ?)",
-                        [[f.file, f.status, f.family, f.source, f.reason] for f in files])
+    if files:  # an empty folder (every published file withdrawn) has nothing to record
+        ctx.con.executemany("INSERT INTO fichiers_entree VALUES (?, ?, ?, ?, ?)",
+                            [[f.file, f.status, f.family, f.source, f.reason] for f in files])
     for f in files:
         if f.status != contract.LOADED:
-            ctx.warn("fichiers d'entrée", f.message())
+            ctx.warn(INPUT_FILES_STEP, f.message())
     return files
 
 

@@ -206,14 +206,15 @@ def build_incremental(base: Path, target: Path, modules: list, input_dir: Path,
         for table in existing:
             columns = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                                  "WHERE table_schema = 'main' AND table_name = ?", [table]).fetchall()}
-            if "source" in columns and table != "sources":
+            if "source" in columns and table not in ("sources", "fichiers_entree"):  # the latter: rewritten below
                 keys = {r[0] for r in con.execute(f'SELECT DISTINCT source FROM "{table}"').fetchall()}
                 (own_sources if table in owned else other_sources).update(keys)
         for table in sorted(owned & existing):
             con.execute(f'DROP TABLE "{table}"')
         con.execute("DELETE FROM sources WHERE list_contains(?, source)", [sorted(own_sources - other_sources)])
-        labels = set().union(*(_warn_labels(m) for m in modules))
+        labels = set().union(*(_warn_labels(m) for m in modules)) | {building.INPUT_FILES_STEP}
         con.execute("DELETE FROM build_warnings WHERE list_contains(?, step)", [sorted(labels)])
+        con.execute("DROP TABLE IF EXISTS fichiers_entree")  # every input file's fate, written anew below
         loaded_at = dt.datetime.now().replace(microsecond=0)
         ctx = _UpsertContext(con, departements, input_dir, loaded_at)
         steps = [s for m in modules for s in m.STEPS] + [building.Step("contrôles", checks.run_checks)]
@@ -222,6 +223,7 @@ def build_incremental(base: Path, target: Path, modules: list, input_dir: Path,
             t0 = time.perf_counter()
             rows = step.run(ctx)
             reporter.done(step.name, rows, time.perf_counter() - t0)
+        building.input_files_report(ctx)
         if ctx.warnings:
             con.executemany("INSERT INTO build_warnings VALUES (?, ?)", ctx.warnings)
         info = {"built_at": loaded_at.isoformat(), "input_dir": str(input_dir), **(extra_info or {})}
@@ -457,7 +459,7 @@ def publish(db_path: Path, files: list[tuple[str, bytes]] = (), withdraw: list[s
                 build_incremental(base, target, modules, folder, departements, reporter, info)
             before = _served_checksums(store, db_path) if base else {}
             rewritten = None if modules is None else \
-                set().union(*(module_tables(m) for m in modules)) | {"sources", "build_warnings"}
+                set().union(*(module_tables(m) for m in modules)) | {"sources", "build_warnings", "fichiers_entree"}
             after = table_checksums(target, rewritten, before)
             counts = {t: [before.get(t, [None])[0], after.get(t, [None])[0]] for t in sorted(before.keys() | after.keys())}
             figures = _moved(_key_figures(base), _key_figures(target))

@@ -254,7 +254,7 @@ def test_every_table_of_a_build_belongs_to_the_reference_or_to_one_source_module
     for module in registry.source_modules():
         for table in publish.module_tables(module):
             owners.setdefault(table, []).append(module.__name__)
-    shared = {"sources", "build_info", "build_warnings", *schema.REFERENCE_DDL}
+    shared = {"sources", "build_info", "build_warnings", "fichiers_entree", *schema.REFERENCE_DDL}
     assert {t: o for t, o in owners.items() if len(o) > 1} == {}
     assert sorted(tables - shared - set(owners)) == []
 
