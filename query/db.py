@@ -55,8 +55,8 @@ class Database:
 
     def version(self) -> str:
         """Changes whenever a new build is swapped in: use it in cache keys."""
-        key = self._stat()
-        return f"{key[0]}-{key[1]}"
+        key = self._stat()  # the path too: two test databases may reuse an inode within one mtime tick
+        return f"{self.path}-{key[0]}-{key[1]}"
 
     def _stat(self) -> tuple[int, int]:
         try:

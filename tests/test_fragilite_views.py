@@ -64,5 +64,5 @@ def test_print_map_is_built_on_demand_with_every_territory_shown(small_db_path, 
     carte = _views(version, method.Parameters())[1]
     printed = carte.print_figure()
     assert printed is not carte.print_figure()  # rebuilt per export, never kept
-    assert sorted(c for t in printed.data for c in t.locations) == sorted(carte.mapped["code_insee"])
-    assert set(t.name for t in printed.data) <= set(carte.legend)
+    assert sorted(printed.frame[printed.key]) == sorted(carte.mapped["code_insee"])
+    assert set(printed.frame[printed.color]) <= set(carte.legend)
