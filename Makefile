@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install install-test chromium chromium-optional build bench clean
+.PHONY: run test install install-test chromium chromium-optional build bench clean serve caddy
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(PY):
 install: $(PY)
 	$(PY) -m pip install --quiet -e .
 
-install-test: $(PY) chromium
+install-test: $(PY) chromium caddy
 	$(PY) -m pip install --quiet -e '.[test]'
 
 # Debian's Chromium drives the browser tests and the image exports (kaleido); no browser download.
@@ -35,6 +35,17 @@ test: install-test
 
 build: install
 	$(PY) -m etl build
+
+# `make serve WORKERS=2`: N Streamlit processes on the same read-only base behind Caddy (sticky
+# cookie, websockets, health checks), on the same public port as `make run`. docs/serving.md.
+WORKERS ?= 2
+caddy:
+	@command -v caddy >/dev/null 2>&1 || { \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends caddy ; }
+
+serve: install chromium-optional caddy
+	$(PY) -m etl build --if-missing
+	$(PY) -m serving --workers $(WORKERS) --port $(PORT)
 
 bench: install
 	$(PY) -m etl bench reference
