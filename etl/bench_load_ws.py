@@ -372,10 +372,12 @@ class KindStats:
     timeouts: list[str] = field(default_factory=list)
     latency: list[float] = field(default_factory=list)
     actions: Counter = field(default_factory=Counter)
+    by_page: dict[str, list[float]] = field(default_factory=dict)  # client latency per page shown
 
-    def record(self, result: RunResult) -> None:
+    def record(self, result: RunResult, page: str = "") -> None:
         self.interactions += 1
         self.latency.append(result.seconds)
+        self.by_page.setdefault(page or "accueil", []).append(result.seconds)
         self.actions[result.action] += 1
         self.errors.extend(f"{result.action}: {e}" for e in result.exceptions)
 
@@ -392,7 +394,7 @@ async def protocol_user(base_url: str, deadline: float, seed: int, stats: KindSt
         stats.sessions += 1
         try:
             async with ProtocolSession(base_url, timeout=timeout) as session:
-                stats.record(await session.open(page, query))
+                stats.record(await session.open(page, query), session.page_path)
                 while time.monotonic() < deadline:
                     await asyncio.sleep(rng.uniform(*think))
                     if time.monotonic() >= deadline:
@@ -402,7 +404,7 @@ async def protocol_user(base_url: str, deadline: float, seed: int, stats: KindSt
                         break
                     result = await session.random_interaction(rng)
                     if result is not None:
-                        stats.record(result)
+                        stats.record(result, session.page_path)
         except ProtocolTimeout as exc:
             stats.timeouts.append(str(exc))
         except (ProtocolClosed, OSError) as exc:
