@@ -9,7 +9,8 @@ between actions, people in a room) and *stress* (0.3–1.5 s):
 speak Streamlit's own websocket protocol (`etl/bench_load_ws.py`: the same `BackMsg`s a tab sends,
 without the rendering, so thirty users do not need thirty browsers on a 2-core machine). Every user
 opens a page on a département, then changes the territory, the page filters and the page, with the
-profile's think time between actions (`--think MIN MAX`: one custom profile instead).
+profile's think time before every action, the first included (`--think MIN MAX`: one custom
+profile instead).
 
 Prints, per kind of client: sessions, interactions, errors (exceptions shown, page not found, closed
 connections), client timeouts, client latency p50/p95/max, overall and per page; the server time per
@@ -188,6 +189,7 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
     ready = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
              " && document.querySelector('[data-testid=\"stMainBlockContainer\"]')")
     try:
+        await asyncio.sleep(min(rng.uniform(*think), max(0.0, deadline - time.monotonic())))
         t0 = time.perf_counter()
         await page.goto(f"{url}/?dep={rng.choice(departements)}")
         await page.wait_for_function(ready)
@@ -338,7 +340,7 @@ def format_report(report: LoadReport) -> str:
     lines = [f"load{f' [{report.profile}]' if report.profile else ''}: {users} concurrent users × "
              f"{report.seconds:.0f} s on {report.url} (loopback, {served}), database {report.db}",
              f"  {len(report.pages)} pages, {report.departements} départements; think time "
-             f"{report.think[0]:g}–{report.think[1]:g} s between actions"]
+             f"{report.think[0]:g}–{report.think[1]:g} s before every action, the first included"]
     for k in report.kinds:
         actions = ", ".join(f"{a} {n}" for a, n in sorted(k.actions.items()))
         lines.append(f"  {k.kind}: {k.users} users, {k.sessions} sessions, {k.interactions} interactions "

@@ -390,6 +390,9 @@ async def protocol_user(base_url: str, deadline: float, seed: int, stats: KindSt
     reloads the tab (a new websocket session on the current URL)."""
     rng = random.Random(seed)
     page, query = rng.choice(pages), f"dep={rng.choice(departements)}" if departements else ""
+    # Every action follows a think time, the first one included: people in a room open the link
+    # when they are told to, not all in the same millisecond (stress: within 0.3–1.5 s).
+    await asyncio.sleep(min(rng.uniform(*think), max(0.0, deadline - time.monotonic())))
     while time.monotonic() < deadline:
         stats.sessions += 1
         try:
