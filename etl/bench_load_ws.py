@@ -379,7 +379,8 @@ class KindStats:
         self.latency.append(result.seconds)
         self.by_page.setdefault(page or "accueil", []).append(result.seconds)
         self.actions[result.action] += 1
-        self.errors.extend(f"{result.action}: {e}" for e in result.exceptions)
+        where = f" [{page}]" if page else ""
+        self.errors.extend(f"{result.action}{where}: {e}" for e in result.exceptions)
 
 
 async def protocol_user(base_url: str, deadline: float, seed: int, stats: KindStats, pages: list[str],

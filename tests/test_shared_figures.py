@@ -39,3 +39,14 @@ def test_figures_inside_a_view_are_shared_and_a_deep_copy_is_a_plain_modifiable_
     assert type(copied) is go.Figure
     copied.update_layout(title="autre")
     assert view.figure.to_dict()["layout"]["title"]["text"] == "t"
+
+
+def test_a_map_whose_filters_leave_no_feature_is_drawn_empty_not_an_exception():
+    """Found by the load benchmark: the fragility map on a région with a filter that keeps nothing."""
+    import pandas as pd
+
+    from ui import maps
+    frame = pd.DataFrame({"code": pd.Series([], dtype="object"), "classe": pd.Series([], dtype="object")})
+    figure = maps.choropleth(frame, {"type": "FeatureCollection", "features": []}, "code", "classe", "code",
+                             {}, {}, discrete={"Fragile": "#d55e00", "Autre": "#cccccc"})
+    assert figure.layout.map.center.lon == (maps.EMPTY_BOUNDS[0] + maps.EMPTY_BOUNDS[2]) / 2
