@@ -45,6 +45,7 @@ def test_readers_keep_answering_complete_results_during_rebuilds(tmp_path):
 def _departements_offered(url: str) -> list[str]:
     """The département selector of a new session on `url` (one worker, or the proxy)."""
     import asyncio
+    import concurrent.futures
 
     from etl.bench_load_ws import ProtocolSession
 
@@ -54,7 +55,10 @@ def _departements_offered(url: str) -> list[str]:
             assert not result.exceptions, result.exceptions
             return [o.split(" ")[0] for w in session.widgets.values() if w.key == "dep"
                     for o in w.proto.options]
-    return asyncio.run(read())
+    # In a thread of its own: the browser tests' sync Playwright keeps an event loop running in the
+    # main thread for the whole session, where `asyncio.run` is refused.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, read()).result()
 
 
 def test_every_worker_behind_the_proxy_sees_a_rebuild(tmp_path):
