@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test install install-test poppler chromium chromium-optional build bench clean
+.PHONY: run test install install-test debian-test chromium chromium-optional build bench clean serve caddy
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -13,15 +13,18 @@ $(PY):
 install: $(PY)
 	$(PY) -m pip install --quiet -e .
 
-install-test: $(PY) chromium poppler
+install-test: $(PY) debian-test
 	$(PY) -m pip install --quiet -e '.[test]'
 
-# pdftoppm/pdftotext: the export tests rasterise the PDFs they read back.
-poppler:
-	@command -v pdftoppm >/dev/null 2>&1 || { \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends poppler-utils ; }
+# Debian packages the tests need, installed with one `apt-get update`: Chromium (browser tests, image
+# exports through kaleido; no browser download), poppler-utils (the export tests rasterise the PDFs
+# they read back), Caddy (the reverse proxy of `make serve`, tested through).
+DEBIAN_TEST = chromium fonts-dejavu-core poppler-utils caddy
+debian-test:
+	@missing=$$(for p in $(DEBIAN_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing ; fi
 
-# Debian's Chromium drives the browser tests and the image exports (kaleido); no browser download.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core ; }
@@ -40,6 +43,17 @@ test: install-test
 
 build: install
 	$(PY) -m etl build
+
+# `make serve WORKERS=2`: N Streamlit processes on the same read-only base behind Caddy (sticky
+# cookie, websockets, health checks), on the same public port as `make run`. docs/serving.md.
+WORKERS ?= 2
+caddy:
+	@command -v caddy >/dev/null 2>&1 || { \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends caddy ; }
+
+serve: install chromium-optional caddy
+	$(PY) -m etl build --if-missing
+	$(PY) -m serving --workers $(WORKERS) --port $(PORT)
 
 bench: install
 	$(PY) -m etl bench reference

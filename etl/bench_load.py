@@ -1,15 +1,21 @@
-"""`python -m etl bench load [--sessions 30] [--browsers 3] [--seconds 120] [--db PATH]`: concurrent users.
+"""`python -m etl bench load [--sessions 30] [--browsers 3] [--seconds 120] [--workers N] [--db PATH]`.
 
-Starts the dashboard on 127.0.0.1 (loopback only) and drives `--sessions` users for a bounded time:
+Concurrent users. Starts the dashboard on 127.0.0.1 (loopback only) — one Streamlit process as
+`make run` does, or with `--workers N` (or `--proxy`) N processes behind Caddy as `make serve` does
+(serving/cluster.py), the users then going through the proxy — and drives `--sessions` users for a
+bounded time, once per load profile (`--profiles`, both by default): *meeting* (think time 5–20 s
+between actions, people in a room) and *stress* (0.3–1.5 s):
 `--browsers` of them are real headless Chromium tabs (the real client, rendering included), the rest
 speak Streamlit's own websocket protocol (`etl/bench_load_ws.py`: the same `BackMsg`s a tab sends,
 without the rendering, so thirty users do not need thirty browsers on a 2-core machine). Every user
-opens a page on a département, then changes the territory, the page filters and the page, with a
-think time of 0.3–1.5 s between actions (`--think MIN MAX`).
+opens a page on a département, then changes the territory, the page filters and the page, with the
+profile's think time before every action, the first included (`--think MIN MAX`: one custom
+profile instead).
 
 Prints, per kind of client: sessions, interactions, errors (exceptions shown, page not found, closed
-connections), client timeouts, client latency p50/p95; the server time per script run p50/p95
-(measured inside the app through $OBSERVATOIRE_TIMINGS, overall and per page); the server's memory at
+connections), client timeouts, client latency p50/p95/max, overall and per page; the server time per
+script run p50/p95 (measured inside the app through $OBSERVATOIRE_TIMINGS, one file per worker,
+overall and per page) and its CPU; the number of workers; the servers' memory (summed) at
 idle, at its peak, at the end of the load and once the sessions are closed (bounded: caches are
 shared, not per session). Exit code 1 on any error or timeout.
 """
@@ -34,6 +40,7 @@ from pathlib import Path
 
 from etl.bench_load_ws import KindStats, ProtocolSession, protocol_user, require_loopback
 from etl.build import default_db_path
+from serving.cluster import Cluster, free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -42,10 +49,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 MAX_SESSIONS, MAX_SECONDS = 60, 600
 THINK_SECONDS = (0.3, 1.5)
+#: Load profiles: seconds a user thinks between two actions (uniform).
+PROFILES = {"meeting": (5.0, 20.0), "stress": THINK_SECONDS}
 CLIENT_TIMEOUT = 60.0
 
 
-def _rss_mib(pid: int) -> float:
+def _rss_mib(pid: int | list[int]) -> float:
+    if isinstance(pid, list):
+        return sum(_rss_mib(p) for p in pid)
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -55,8 +66,10 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/PID/stat, clock ticks)."""
+def _cpu_seconds(pid: int | list[int]) -> float:
+    """User + system CPU time of a process (or the sum over processes) so far (/proc/PID/stat)."""
+    if isinstance(pid, list):
+        return sum(_cpu_seconds(p) for p in pid)
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -114,7 +127,7 @@ def serve(app: Path, env: dict[str, str], log: Path | None = None):
 class MemorySampler(threading.Thread):
     """Samples a process's resident memory every `period` seconds."""
 
-    def __init__(self, pid: int, period: float = 0.5):
+    def __init__(self, pid: int | list[int], period: float = 0.5):
         super().__init__(daemon=True)
         self.pid, self.period, self.samples = pid, period, []
         self._stop_event = threading.Event()
@@ -146,6 +159,9 @@ class LoadReport:
     think: tuple[float, float] = THINK_SECONDS
     pages: list[str] = field(default_factory=list)
     departements: int = 0
+    workers: int = 1
+    proxy: bool = False
+    profile: str = ""
 
     @property
     def errors(self) -> int:
@@ -173,10 +189,12 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
     ready = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
              " && document.querySelector('[data-testid=\"stMainBlockContainer\"]')")
     try:
+        await asyncio.sleep(min(rng.uniform(*think), max(0.0, deadline - time.monotonic())))
         t0 = time.perf_counter()
         await page.goto(f"{url}/?dep={rng.choice(departements)}")
         await page.wait_for_function(ready)
         stats.latency.append(time.perf_counter() - t0)
+        stats.by_page.setdefault("accueil", []).append(stats.latency[-1])
         stats.interactions += 1
         stats.actions["open"] += 1
         while time.monotonic() < deadline:
@@ -196,6 +214,7 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
             await page.wait_for_timeout(200)
             await page.wait_for_function(ready)
             stats.latency.append(time.perf_counter() - t0)
+            stats.by_page.setdefault("accueil", []).append(stats.latency[-1])
             stats.interactions += 1
             stats.actions["territoire"] += 1
             shown = page.locator("[data-testid='stException']")
@@ -231,7 +250,7 @@ async def _drive(url: str, protocol_sessions: int, browsers: int, seconds: float
 async def _discover(url: str) -> tuple[list[str], list[str], int]:
     """Opens the home page once (warms the server): the app's pages and départements."""
     async with ProtocolSession(url, timeout=120) as session:
-        result = await session.open("accueil")
+        result = await session.open("")  # the default page (a fresh server may not know "accueil" yet)
         if result.exceptions:
             raise RuntimeError(f"the home page fails before any load: {result.exceptions[0]}")
         deps = next((list(w.proto.options) for w in session.widgets.values() if w.key == "dep"), [])
@@ -250,55 +269,87 @@ def read_timings(path: Path) -> list[tuple[str, float, float]]:
     return runs
 
 
+@contextlib.contextmanager
+def _servers(app: Path, env: dict[str, str], timings: Path, workers: int, proxy: bool, log: Path | None):
+    """Yields (url, server pids, timings files, each worker's own url): one process served directly,
+    or N behind Caddy."""
+    if workers <= 1 and not proxy:
+        env = {**env, "OBSERVATOIRE_TIMINGS": str(timings)}
+        with serve(app, env, log) as (url, server):
+            yield url, [server.pid], [timings], [url]
+        return
+    files = [timings.with_suffix(f".{i}.tsv") for i in range(workers)]
+    port, *ports = free_ports(workers + 1)
+    with Cluster(workers=workers, port=port, address="127.0.0.1", worker_ports=ports, env=dict(env),
+                 worker_env=lambda i: {"OBSERVATOIRE_TIMINGS": str(files[i])}, app=app,
+                 log_dir=log.parent / f"{log.stem}-serving" if log else None) as cluster:
+        try:
+            yield cluster.url, cluster.pids(), files, [w.url for w in cluster.pool]
+        finally:
+            for f in files:
+                f.unlink(missing_ok=True)
+
+
 def run_load(db: Path, sessions: int, browsers: int, seconds: float, app: Path = APP, seed: int = 0,
-             think: tuple[float, float] = THINK_SECONDS, log: Path | None = None) -> LoadReport:
-    """Serves `app` on `db` and drives `sessions` users (of which `browsers` Chromium tabs)."""
+             think: tuple[float, float] = THINK_SECONDS, log: Path | None = None, workers: int = 1,
+             proxy: bool = False, profile: str = "") -> LoadReport:
+    """Serves `app` on `db` (`workers` processes, behind the proxy if more than one or `proxy`) and
+    drives `sessions` users (of which `browsers` Chromium tabs) with `think` seconds between actions."""
     sessions, seconds = min(sessions, MAX_SESSIONS), min(seconds, MAX_SECONDS)
     browsers = max(0, min(browsers, sessions))
+    workers = max(1, workers)
     fd, name = tempfile.mkstemp(prefix="observatoire-timings-", suffix=".tsv")
     os.close(fd)
     timings = Path(name)
-    env = {"OBSERVATOIRE_DB": str(db), "OBSERVATOIRE_TIMINGS": str(timings)}
+    env = {"OBSERVATOIRE_DB": str(db)}
     protocol = KindStats("websocket protocol", users=sessions - browsers)
     chromium = KindStats("Chromium", users=browsers)
     try:
-        with serve(app, env, log) as (url, server):
+        with _servers(app, env, timings, workers, proxy, log) as (url, pids, files, own_urls):
             require_loopback(url)
-            pages, departements, n_deps = asyncio.run(_discover(url))
-            timings.write_text("")  # the warm-up run is not part of the measure
-            rss_idle = _rss_mib(server.pid)
-            sampler = MemorySampler(server.pid)
-            cpu_start = _cpu_seconds(server.pid)
+            discovered = [asyncio.run(_discover(u)) for u in own_urls]  # warms each worker
+            pages, departements, n_deps = discovered[0]
+            for f in files:
+                f.write_text("")  # the warm-up runs are not part of the measure
+            rss_idle = _rss_mib(pids)
+            sampler = MemorySampler(pids)
+            cpu_start = _cpu_seconds(pids)
             sampler.start()
             asyncio.run(_drive(url, sessions - browsers, browsers, seconds, pages, departements,
                                protocol, chromium, seed, think))
-            rss_end = _rss_mib(server.pid)
-            server_cpu = _cpu_seconds(server.pid) - cpu_start
+            rss_end = _rss_mib(pids)
+            server_cpu = _cpu_seconds(pids) - cpu_start
             rss_peak = sampler.stop()
             samples = sampler.samples
             timeline = [samples[min(len(samples) - 1, len(samples) * q // 4)] for q in (1, 2, 3)] + [rss_end]
             time.sleep(3)  # sessions closed: what stays is shared (caches), not per session
-            rss_closed = _rss_mib(server.pid)
-        runs = read_timings(timings)
+            rss_closed = _rss_mib(pids)
+            runs = [run for f in files for run in read_timings(f)]
     finally:
         timings.unlink(missing_ok=True)
     kinds = [k for k in (protocol, chromium) if k.users]
     return LoadReport(url, str(db), seconds, kinds, runs, rss_idle, max(rss_peak, rss_end), rss_end,
-                      rss_closed, server_cpu, timeline, think, pages, n_deps)
+                      rss_closed, server_cpu, timeline, think, pages, n_deps, workers,
+                      proxy or workers > 1, profile)
 
 
 def format_report(report: LoadReport) -> str:
     users = sum(k.users for k in report.kinds)
-    lines = [f"load: {users} concurrent users × {report.seconds:.0f} s on {report.url} (loopback), "
-             f"database {report.db}",
+    served = (f"{report.workers} Streamlit worker{'s' if report.workers > 1 else ''} behind Caddy"
+              if report.proxy else "1 Streamlit process, no proxy")
+    lines = [f"load{f' [{report.profile}]' if report.profile else ''}: {users} concurrent users × "
+             f"{report.seconds:.0f} s on {report.url} (loopback, {served}), database {report.db}",
              f"  {len(report.pages)} pages, {report.departements} départements; think time "
-             f"{report.think[0]:g}–{report.think[1]:g} s between actions"]
+             f"{report.think[0]:g}–{report.think[1]:g} s before every action, the first included"]
     for k in report.kinds:
         actions = ", ".join(f"{a} {n}" for a, n in sorted(k.actions.items()))
         lines.append(f"  {k.kind}: {k.users} users, {k.sessions} sessions, {k.interactions} interactions "
                      f"({actions}), errors {len(k.errors)}, client timeouts {len(k.timeouts)}")
         lines.append(f"    client latency per interaction: p50 {quantile(k.latency, .5):.2f} s, "
                      f"p95 {quantile(k.latency, .95):.2f} s, max {max(k.latency, default=float('nan')):.2f} s")
+        for label, values in sorted(k.by_page.items()):
+            lines.append(f"      {label:<14} {len(values):5d}  client p50 {quantile(values, .5):6.2f} s  "
+                         f"p95 {quantile(values, .95):6.2f} s  max {max(values):6.2f} s")
         problems = list(dict.fromkeys(k.errors + k.timeouts))
         lines.extend(f"    ! {problem}" for problem in problems[:10])
         if len(problems) > 10:
@@ -311,7 +362,8 @@ def format_report(report: LoadReport) -> str:
     if runs:
         lines.append(f"    of which CPU of the run itself: p50 {quantile(cpu, .5):.3f} s, "
                      f"p95 {quantile(cpu, .95):.3f} s (the rest is waiting for the interpreter/cores)")
-        lines.append(f"  server process CPU: {report.server_cpu:.0f} s over {report.seconds:.0f} s "
+        lines.append(f"  server CPU ({report.workers} process{'es' if report.workers > 1 else ''}): "
+                     f"{report.server_cpu:.0f} s over {report.seconds:.0f} s "
                      f"({report.server_cpu / report.seconds:.2f} cores busy), "
                      f"{report.server_cpu / len(runs):.3f} CPU s per run")
     by_page: dict[str, list[tuple[float, float]]] = {}
@@ -322,7 +374,7 @@ def format_report(report: LoadReport) -> str:
         lines.append(f"    {label:<14} {len(values):5d} runs  wall p50 {quantile(walls, .5):6.3f} s "
                      f"p95 {quantile(walls, .95):6.3f} s   CPU p50 {quantile(cpus, .5):.3f} s "
                      f"p95 {quantile(cpus, .95):.3f} s")
-    lines.append(f"  server RSS: {report.rss_idle:.0f} MiB idle → peak {report.rss_peak:.0f} MiB, "
+    lines.append(f"  server RSS{' (sum of the workers)' if report.workers > 1 else ''}: {report.rss_idle:.0f} MiB idle → peak {report.rss_peak:.0f} MiB, "
                  f"{report.rss_end:.0f} MiB at the end of the load, {report.rss_closed:.0f} MiB "
                  f"3 s after the sessions closed; at each quarter of the load: "
                  f"{' → '.join(f'{v:.0f}' for v in report.rss_timeline)} MiB")
@@ -332,21 +384,56 @@ def format_report(report: LoadReport) -> str:
     return "\n".join(lines)
 
 
+def summary(reports: list[LoadReport]) -> str:
+    """One line per profile: what the goals table of the issue asks."""
+    lines = ["summary: profile, think time, workers, client p50 / p95 / max (all clients), timeouts, errors, "
+             "run CPU p50 per page"]
+    for r in reports:
+        latency = [x for k in r.kinds for x in k.latency]
+        pages: dict[str, list[float]] = {}
+        for label, _, cpu in r.server_runs:
+            if cpu == cpu:
+                pages.setdefault(label, []).append(cpu)
+        cpu = ", ".join(f"{label} {quantile(v, .5):.3f}" for label, v in sorted(pages.items()))
+        lines.append(f"  {r.profile or 'custom':<8} {r.think[0]:g}–{r.think[1]:g} s  {r.workers} worker(s)  "
+                     f"client {quantile(latency, .5):.2f} / {quantile(latency, .95):.2f} / "
+                     f"{max(latency, default=float('nan')):.2f} s  timeouts {r.timeouts}  errors {r.errors}  "
+                     f"CPU s: {cpu}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m etl bench load")
     parser.add_argument("--sessions", type=int, default=30, help=f"concurrent users (≤ {MAX_SESSIONS})")
     parser.add_argument("--browsers", type=int, default=3,
                         help="of which real headless Chromium tabs (the rest speak the websocket protocol)")
-    parser.add_argument("--seconds", type=float, default=120, help=f"duration (≤ {MAX_SECONDS})")
+    parser.add_argument("--seconds", type=float, default=120, help=f"duration of each profile (≤ {MAX_SECONDS})")
     parser.add_argument("--db", type=Path, default=default_db_path())
-    parser.add_argument("--think", type=float, nargs=2, default=THINK_SECONDS, metavar=("MIN", "MAX"),
-                        help="seconds a user waits between two actions (uniform)")
+    parser.add_argument("--profiles", default=",".join(PROFILES),
+                        help=f"load profiles run one after the other ({', '.join(f'{k} {v[0]:g}–{v[1]:g} s' for k, v in PROFILES.items())})")
+    parser.add_argument("--think", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
+                        help="one custom profile instead: seconds a user waits between two actions (uniform)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Streamlit processes; more than one are served behind Caddy (`make serve`)")
+    parser.add_argument("--proxy", action="store_true", help="go through Caddy even with one worker")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if not args.db.exists():
         print(f"base absente, construction : {args.db}", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "etl", "build", "--db", str(args.db)], cwd=ROOT, check=True)
-    think = (max(0.0, min(args.think)), max(args.think))
-    report = run_load(args.db, args.sessions, args.browsers, args.seconds, seed=args.seed, think=think)
-    print(format_report(report))
-    return 1 if report.errors or report.timeouts else 0
+    if args.think:
+        profiles = {"custom": (max(0.0, min(args.think)), max(args.think))}
+    else:
+        names = [n.strip() for n in args.profiles.split(",") if n.strip()]
+        unknown = [n for n in names if n not in PROFILES]
+        if unknown:
+            parser.error(f"unknown profile(s) {', '.join(unknown)}: {', '.join(PROFILES)}")
+        profiles = {n: PROFILES[n] for n in names}
+    reports = []
+    for name, think in profiles.items():
+        report = run_load(args.db, args.sessions, args.browsers, args.seconds, seed=args.seed, think=think,
+                          workers=args.workers, proxy=args.proxy, profile=name)
+        print(format_report(report), flush=True)
+        reports.append(report)
+    print(summary(reports))
+    return 1 if any(r.errors or r.timeouts for r in reports) else 0

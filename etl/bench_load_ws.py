@@ -372,12 +372,15 @@ class KindStats:
     timeouts: list[str] = field(default_factory=list)
     latency: list[float] = field(default_factory=list)
     actions: Counter = field(default_factory=Counter)
+    by_page: dict[str, list[float]] = field(default_factory=dict)  # client latency per page shown
 
-    def record(self, result: RunResult) -> None:
+    def record(self, result: RunResult, page: str = "") -> None:
         self.interactions += 1
         self.latency.append(result.seconds)
+        self.by_page.setdefault(page or "accueil", []).append(result.seconds)
         self.actions[result.action] += 1
-        self.errors.extend(f"{result.action}: {e}" for e in result.exceptions)
+        where = f" [{page}]" if page else ""
+        self.errors.extend(f"{result.action}{where}: {e}" for e in result.exceptions)
 
 
 async def protocol_user(base_url: str, deadline: float, seed: int, stats: KindStats, pages: list[str],
@@ -388,11 +391,14 @@ async def protocol_user(base_url: str, deadline: float, seed: int, stats: KindSt
     reloads the tab (a new websocket session on the current URL)."""
     rng = random.Random(seed)
     page, query = rng.choice(pages), f"dep={rng.choice(departements)}" if departements else ""
+    # Every action follows a think time, the first one included: people in a room open the link
+    # when they are told to, not all in the same millisecond (stress: within 0.3–1.5 s).
+    await asyncio.sleep(min(rng.uniform(*think), max(0.0, deadline - time.monotonic())))
     while time.monotonic() < deadline:
         stats.sessions += 1
         try:
             async with ProtocolSession(base_url, timeout=timeout) as session:
-                stats.record(await session.open(page, query))
+                stats.record(await session.open(page, query), session.page_path)
                 while time.monotonic() < deadline:
                     await asyncio.sleep(rng.uniform(*think))
                     if time.monotonic() >= deadline:
@@ -402,7 +408,7 @@ async def protocol_user(base_url: str, deadline: float, seed: int, stats: KindSt
                         break
                     result = await session.random_interaction(rng)
                     if result is not None:
-                        stats.record(result)
+                        stats.record(result, session.page_path)
         except ProtocolTimeout as exc:
             stats.timeouts.append(str(exc))
         except (ProtocolClosed, OSError) as exc:

@@ -304,27 +304,49 @@ def _extract_columns(con, view: str, file: str) -> dict[str, str]:
 AGE_RANGE = (18, 125)
 
 
+#: Error bits of a row in the cells scan (negative cell keys): which checks it fails.
+BAD_AGE, BAD_REVERSION, BAD_EXO_CSG = 1, 2, 4
+
+
+#: A cell key decoded into its columns (valid keys only).
+CELL_COLUMNS_SQL = "cell // 4 AS age_min, (cell // 2) % 2 = 1 AS reversion, cell % 2 = 1 AS exo_csg"
+
+
 def extract_cells_sql(view: str, columns: dict[str, tuple[str, str]], millesime: int) -> str:
-    """The one GROUP BY over the individual rows: counts per (code, 5-year band, réversion, CSG).
-    Invalid values give NULL band/flags, found afterwards in the small result."""
+    """Counts per (code, 5-year band, réversion, CSG) of an extract; invalid rows' band/flags NULL."""
+    return f"""
+        SELECT code, CASE WHEN cell >= 0 THEN cell // 4 END AS age_min,
+               CASE WHEN cell >= 0 THEN (cell // 2) % 2 = 1 END AS reversion,
+               CASE WHEN cell >= 0 THEN cell % 2 = 1 END AS exo_csg, n
+        FROM ({extract_scan_sql(view, columns, millesime)})"""
+
+
+def extract_scan_sql(view: str, columns: dict[str, tuple[str, str]], millesime: int) -> str:
+    """The one GROUP BY over the individual rows, validation included: `(code, cell, n)`.
+
+    A valid row's cell is one SMALLINT, age_min·4 + 2·réversion + CSG (cheaper to hash than three
+    keys); an invalid row's is minus the sum of its error bits (BAD_AGE, BAD_REVERSION,
+    BAD_EXO_CSG), so the counts of every kind of problem come out of the same scan, in a handful of
+    groups, and the individual rows are read again only to locate an error."""
     code_col, _ = columns["code_insee"]
     if "age" in columns:
         age = _int_sql(*columns["age"])
     else:
         age = f"({int(millesime)} - {_int_sql(*columns['annee_naissance'])})"
     lo, hi = AGE_RANGE
-    # One SMALLINT key per cell (age_min·4 + 2·réversion + CSG): cheaper to hash than three keys.
     cell = (f"CASE WHEN a BETWEEN {lo} AND {hi} AND r IS NOT NULL AND e IS NOT NULL THEN "
             f"((CASE WHEN a < 60 THEN 0 WHEN a >= 95 THEN 95 ELSE a // 5 * 5 END) * 4 "
-            f"+ r::INTEGER * 2 + e::INTEGER)::SMALLINT END")
+            f"+ r::INTEGER * 2 + e::INTEGER)::SMALLINT "
+            f"ELSE (-(CASE WHEN a BETWEEN {lo} AND {hi} THEN 0 ELSE {BAD_AGE} END "
+            f"+ CASE WHEN r IS NULL THEN {BAD_REVERSION} ELSE 0 END "
+            f"+ CASE WHEN e IS NULL THEN {BAD_EXO_CSG} ELSE 0 END))::SMALLINT END")
     return f"""
-        SELECT code, cell // 4 AS age_min, (cell // 2) % 2 = 1 AS reversion, cell % 2 = 1 AS exo_csg, n
-        FROM (SELECT code, {cell} AS cell, count(*) AS n
-              FROM (SELECT "{code_col}"::VARCHAR AS code, {age} AS a,
-                           {_flag_sql(*columns['reversion'])} AS r,
-                           {_flag_sql(*columns['exo_csg'])} AS e
-                    FROM {view})
-              GROUP BY ALL)"""
+        SELECT code, {cell} AS cell, count(*) AS n
+        FROM (SELECT "{code_col}"::VARCHAR AS code, {age} AS a,
+                     {_flag_sql(*columns['reversion'])} AS r,
+                     {_flag_sql(*columns['exo_csg'])} AS e
+              FROM {view})
+        GROUP BY ALL"""
 
 
 def _open_extract(con, path: Path) -> str:
@@ -352,13 +374,12 @@ def aggregate_extract(con, view: str, file: str, millesime: int, resolver: Commu
     small aggregated result is inspected; the individual rows are scanned again only on error.
     """
     columns = _extract_columns(con, view, file)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _frag_raw AS {extract_cells_sql(view, columns, millesime)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _frag_raw AS {extract_scan_sql(view, columns, millesime)}")
     problems: list[Problem] = []
     warnings: list[str] = []
-    bad = con.execute("SELECT count(*) FROM _frag_raw WHERE age_min IS NULL OR reversion IS NULL "
-                      "OR exo_csg IS NULL").fetchone()[0]
-    if bad:
-        problems += _bad_rows(con, view, file, columns, millesime)
+    failed = con.execute("SELECT bit_or((-cell)::INTEGER) FROM _frag_raw WHERE cell < 0").fetchone()[0]
+    if failed:
+        problems += _bad_rows(con, view, file, columns, millesime, failed)
     raw_codes = [r[0] for r in con.execute("SELECT DISTINCT code FROM _frag_raw").fetchall()]
     mapping = {raw: _normalise_code(raw) for raw in raw_codes}
     resolved = {code: resolver.resolve(code) for code in set(mapping.values())}
@@ -376,18 +397,24 @@ def aggregate_extract(con, view: str, file: str, millesime: int, resolver: Commu
     if problems:
         con.execute("DROP TABLE _frag_raw")
         raise InputRejected(problems)
-    lookup = pd.DataFrame({"code": list(mapping), "code_insee": [resolved[mapping[c]] for c in mapping]},
-                          dtype="object")
-    con.register("_frag_lookup", lookup)
-    if outside:
-        n_out = con.execute("SELECT sum(n) FROM _frag_raw JOIN _frag_lookup USING (code) "
-                            "WHERE code_insee IS NULL").fetchone()[0]
-        warnings.append(f"{file} : {n_out} retraités de communes hors des départements construits ignorés")
-    con.execute("""CREATE OR REPLACE TEMP TABLE _frag_cells AS
-        SELECT l.code_insee, r.age_min, r.reversion, r.exo_csg, sum(r.n) AS n_retraites
-        FROM _frag_raw r JOIN _frag_lookup l USING (code) WHERE l.code_insee IS NOT NULL
-        GROUP BY ALL""")
-    con.unregister("_frag_lookup")
+    cells = CELL_COLUMNS_SQL
+    if all(resolved[mapping[c]] == c for c in mapping):
+        # Every code is today's, written as such: the cells are the scan's groups, no remapping.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _frag_cells AS "
+                    f"SELECT code AS code_insee, {cells}, n AS n_retraites FROM _frag_raw")
+    else:
+        lookup = pd.DataFrame({"code": list(mapping), "code_insee": [resolved[mapping[c]] for c in mapping]},
+                              dtype="object")
+        con.register("_frag_lookup", lookup)
+        if outside:
+            n_out = con.execute("SELECT sum(n) FROM _frag_raw JOIN _frag_lookup USING (code) "
+                                "WHERE code_insee IS NULL").fetchone()[0]
+            warnings.append(f"{file} : {n_out} retraités de communes hors des départements construits ignorés")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _frag_cells AS
+            SELECT l.code_insee, {cells}, sum(r.n) AS n_retraites
+            FROM _frag_raw r JOIN _frag_lookup l USING (code) WHERE l.code_insee IS NOT NULL
+            GROUP BY ALL""")
+        con.unregister("_frag_lookup")
     con.execute("DROP TABLE _frag_raw")
     return "_frag_cells", warnings
 
@@ -414,21 +441,24 @@ def _first_rows(con, view: str, code_col: str, codes: list[str]) -> dict[str, in
     return out
 
 
-def _bad_rows(con, view: str, file: str, columns: dict, millesime: int) -> list[Problem]:
-    """Error path only (second scan): the first 50 rows with an unreadable age or flag."""
+def _bad_rows(con, view: str, file: str, columns: dict, millesime: int,
+              failed: int = BAD_AGE | BAD_REVERSION | BAD_EXO_CSG) -> list[Problem]:
+    """Error path only: the first 50 rows of each check the scan found failing (`failed` bits)."""
     lo, hi = AGE_RANGE
     age_key = "age" if "age" in columns else "annee_naissance"
     age_col, age_type = columns[age_key]
     age = _int_sql(age_col, age_type) if age_key == "age" else f"({int(millesime)} - {_int_sql(age_col, age_type)})"
     checks = [
-        (age_col, f"NOT coalesce({age} BETWEEN {lo} AND {hi}, FALSE)",
+        (BAD_AGE, age_col, f"NOT coalesce({age} BETWEEN {lo} AND {hi}, FALSE)",
          f"un âge entier entre {lo} et {hi}" if age_key == "age"
          else f"une année de naissance donnant un âge entre {lo} et {hi} en {millesime}"),
-        (columns["reversion"][0], f"{_flag_sql(*columns['reversion'])} IS NULL", "0/1 ou oui/non"),
-        (columns["exo_csg"][0], f"{_flag_sql(*columns['exo_csg'])} IS NULL", "0/1 ou oui/non"),
+        (BAD_REVERSION, columns["reversion"][0], f"{_flag_sql(*columns['reversion'])} IS NULL", "0/1 ou oui/non"),
+        (BAD_EXO_CSG, columns["exo_csg"][0], f"{_flag_sql(*columns['exo_csg'])} IS NULL", "0/1 ou oui/non"),
     ]
     problems = []
-    for column, condition, expected in checks:
+    for bit, column, condition, expected in checks:
+        if not failed & bit:
+            continue
         rows = con.execute(f'SELECT _ligne, "{column}"::VARCHAR FROM {_row_numbers(con, view)} '
                            f"WHERE {condition} ORDER BY _ligne LIMIT 50").fetchall()
         problems += [Problem(file, line, column, value, expected) for line, value in rows]

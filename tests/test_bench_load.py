@@ -228,3 +228,18 @@ def test_two_protocol_sessions_change_filters_for_ten_seconds_without_error(smal
     assert report.departements == 2 and "fragilite" in report.pages
     assert 0 < report.rss_idle <= report.rss_peak
     assert "OK:" in text
+
+
+def test_load_through_the_proxy_on_two_workers_reports_clients_per_page_and_both_workers(small_db_path):
+    from etl.bench_load import summary
+    report = _in_thread(run_load, small_db_path, sessions=4, browsers=0, seconds=10, workers=2,
+                        think=(0.3, 1.0), profile="stress")
+    text = format_report(report)
+    print(text)
+    assert report.workers == 2 and report.proxy and "2 Streamlit workers behind Caddy" in text
+    assert report.url.startswith("http://127.0.0.1:")
+    assert report.errors == 0 and report.timeouts == 0, text
+    (protocol,) = report.kinds
+    assert sum(len(v) for v in protocol.by_page.values()) == protocol.interactions
+    assert len(report.server_runs) >= report.interactions   # runs read from both workers' files
+    assert "stress" in summary([report])

@@ -27,6 +27,7 @@ from query import territoires
 from ui import maps
 from ui.data import database, epci_of_departement, geojson
 from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from ui.figures import shares_figures
 
 #: Colour-blind-safe qualitative palette (Okabe & Ito, 2008).
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -193,9 +194,27 @@ def with_secret(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+#: Rows of each source, per `sources()` frame (shared, read-only): a dozen captions per run were a
+#: dozen pandas filters; now dict lookups. Keyed by the frame's id, the frame kept alive.
+_CAPTION_ROWS: dict[int, tuple[pd.DataFrame, dict[str, list]]] = {}
+
+
+def _caption_rows(labels: pd.DataFrame) -> dict[str, list]:
+    hit = _CAPTION_ROWS.get(id(labels))
+    if hit is None or hit[0] is not labels:
+        rows: dict[str, list] = {}
+        for r in labels.itertuples():
+            rows.setdefault(r.source, []).append(r)
+        if len(_CAPTION_ROWS) >= 16:
+            _CAPTION_ROWS.clear()
+        hit = _CAPTION_ROWS[id(labels)] = (labels, rows)
+    return hit[1]
+
+
 def source_caption(labels: pd.DataFrame, keys: list[str], extra: str = "") -> str:
-    shown = labels[labels["source"].isin(keys)]
-    parts = [f"{r.name} ({r.publisher}{', ' + r.vintage if r.vintage else ''})" for r in shown.itertuples()]
+    """« Source : name (publisher, vintage) ; … » for the `keys` among `labels`, in the table's order."""
+    parts = [f"{r.name} ({r.publisher}{', ' + r.vintage if r.vintage else ''})"
+             for source, rows in _caption_rows(labels).items() if source in keys for r in rows]
     return "Source : " + " ; ".join(parts) + (f". {extra}" if extra else "")
 
 
@@ -239,6 +258,7 @@ class Bilan(NamedTuple):
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
+@shares_figures
 def bilan(db_version: str) -> Bilan:
     """The CNAV experiment's interim review (30 June 2015): funnel, territories, quoted figures."""
     quoted, reperes = paniers_bilan(db_version), paniers_reperes(db_version)
@@ -275,6 +295,7 @@ class SuiviPaniers(NamedTuple):
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
+@shares_figures
 def suivi_paniers(db_version: str, caisses: tuple[str, ...]) -> SuiviPaniers:
     """Monthly follow-up of the chosen funds: chart of the masked monthly totals and the table."""
     per_month_masked = paniers_mensuel(db_version, caisses)
@@ -298,6 +319,7 @@ class RepartitionPaniers(NamedTuple):
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
+@shares_figures
 def repartition_paniers(db_version: str, caisses: tuple[str, ...], dimension: str, title: str) -> RepartitionPaniers:
     """Baskets granted by level, family or type of territory (modalities under 11 masked)."""
     part = paniers_repartition(db_version, caisses, dimension)
@@ -318,6 +340,7 @@ class SimulationCpom(NamedTuple):
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_SIMULATIONS)
+@shares_figures
 def simulation_cpom(planned: float, rate: float, cost_price: float, realised: tuple[float, ...], coverage: float,
                     cfs_other: float, delegated: float, release_share: float, mode: str,
                     overrun: bool) -> SimulationCpom:
@@ -365,6 +388,7 @@ class Participation(NamedTuple):
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_SIMULATIONS)
+@shares_figures
 def participation(plan_hours: float, used_hours: float, rate: float, income: float, mtp: float,
                   reference_amount: float, gir: int, include_gir4: bool,
                   rule: str = cpom.DEFAULT_APA_RULE) -> Participation:
@@ -396,6 +420,7 @@ class SaadExercice(NamedTuple):
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_MAPS)
+@shares_figures
 def saad_exercice(db_version: str, departement: str, siren_epci: str | None, periode: str) -> SaadExercice:
     """Everything of the SAAD tab that depends on the exercise: key figures, map of the services and of
     the hourly gap per EPCI (screen and print), revenue by financer, cost price per service."""
@@ -460,6 +485,7 @@ class SaadSerie(NamedTuple):
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
+@shares_figures
 def saad_serie_vue(db_version: str, departement: str, siren_epci: str | None, indicateur: int,
                    libelle: str) -> SaadSerie:
     """Monthly series of a SAAD indicator over the territory (sum, or mean of the services for a rate)."""

@@ -29,6 +29,7 @@ from query import cfppa as q
 from ui import data, maps
 from ui.data import database
 from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from ui.figures import shares_figures
 
 #: Colour-blind-safe qualitative palette (Okabe & Ito, 2008).
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -225,6 +226,7 @@ def reference(db_version: str, annee: int) -> dict[str, dict]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
+@shares_figures
 def repartition(db_version: str, departement: str, annee: int, unite: str) -> Repartition:
     lines = lignes_annee(db_version, departement, annee)
     by_financer = method.split(lines, ["categorie_financeur", "libelle_financeur", "ordre", "axe_libelle"])
@@ -242,6 +244,7 @@ def repartition(db_version: str, departement: str, annee: int, unite: str) -> Re
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
+@shares_figures
 def evolution(db_version: str, departement: str, unite: str) -> Evolution:
     lines_all = financements(db_version, departement)
     by_year = method.split(lines_all, ["categorie_financeur"], within=["annee"])
@@ -254,6 +257,7 @@ def evolution(db_version: str, departement: str, unite: str) -> Evolution:
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
+@shares_figures
 def comparaison(db_version: str, departement: str, dep_label: str, annee: int, unite: str, comparer: str,
                 igas_line: str) -> Comparaison:
     """The département's split by financer category beside France (CNSA synthesis, else the IGAS
@@ -296,6 +300,7 @@ def departement_noms(db_version: str) -> dict[str, str]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_MAPS)
+@shares_figures
 def carte(db_version: str, departement: str, annee: int, niveau: str, indicateur: str, label: str,
           siren_epci: str | None, overlay: bool) -> Carte:
     """Map of the actions per commune or EPCI (screen and print versions), restricted to the EPCI's
@@ -328,6 +333,7 @@ def carte(db_version: str, departement: str, annee: int, niveau: str, indicateur
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
+@shares_figures
 def themes(db_version: str, departement: str, annee: int, siren_epci: str | None) -> Themes:
     frame = actions_par(db_version, departement, annee, "theme", siren_epci)
     fig = px.bar(frame, y="theme", x="nb_actions", orientation="h", color_discrete_sequence=[OKABE_ITO[0]],

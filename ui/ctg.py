@@ -25,6 +25,7 @@ from query import ctg as q
 from ui import data
 from ui.format import PLOTLY_SEPARATORS, date as fdate, nombre, pourcentage
 from ui.maps import _bounds
+from ui.figures import shares_figures
 
 #: The slider starts when CTG replaced CEJ (« à partir de 2017 », l.1053) and runs past the end of
 #: the 4-year conventions so that expiries show.
@@ -90,35 +91,50 @@ def curve(version: str, departement: str, instruments: tuple[str, ...], statuts:
         method.month_ends(start, end), instruments, "departement", statuts)
 
 
+#: Territory column of `communes` for each level of `coverage_levels`.
+_LEVEL_COLUMNS = {"epci": "siren_epci", "departement": "code_departement", "region": "code_region"}
+
+
+@st.cache_resource(show_spinner=False, max_entries=2048)
+def level_coverage(version: str, level: str, code: str | None, date: dt.date, instruments: tuple[str, ...],
+                   statuts: tuple[str, ...]) -> pd.Series:
+    """Coverage of one territory at a date (`level` "france": the whole base). Cached per territory,
+    not per page view: the région and France rows, the costliest (every commune of the base), are
+    computed once per date and filters for all the départements and EPCI that show them."""
+    every = communes(version, None)
+    subset = every if level == "france" else every.loc[every[_LEVEL_COLUMNS[level]] == code]
+    frame = method.compute_coverage(subset, conventions(version, None), perimetre(version, None), date,
+                                    instruments, level, statuts)
+    return frame.iloc[0]
+
+
+@st.cache_data(show_spinner=False)
+def _territory_names(version: str) -> tuple[dict, dict]:
+    from query import territoires
+    return (territoires.departements(data.database()).set_index("code")["nom"].to_dict(),
+            territoires.regions(data.database()).set_index("code")["nom"].to_dict())
+
+
 @st.cache_data(show_spinner=False)
 def coverage_levels(version: str, departement: str, epci: str | None, date: dt.date,
                     instruments: tuple[str, ...], statuts: tuple[str, ...]) -> pd.DataFrame:
     """Coverage of the EPCI (if chosen), the département, its région and the whole base."""
     every = communes(version, None)
-    conv, per = conventions(version, None), perimetre(version, None)
     region = every.loc[every["code_departement"] == departement, "code_region"].iloc[0]
+    dep_names, region_names = _territory_names(version)
     rows = []
     if epci:
-        epci_communes = every.loc[every["siren_epci"] == epci]
-        r = method.compute_coverage(epci_communes, conv, per, date, instruments, "epci", statuts)
-        rows.append(("EPCI", epci_communes["nom_epci"].iloc[0], r))
-    for label, subset, level in (("Département", every.loc[every["code_departement"] == departement], "departement"),
-                                 ("Région", every.loc[every["code_region"] == region], "region")):
-        rows.append((label, None, method.compute_coverage(subset, conv, per, date, instruments, level, statuts)))
-    rows.append(("France", None, method.compute_coverage(every, conv, per, date, instruments, "france", statuts)))
-    from query import territoires
-    dep_names = territoires.departements(data.database()).set_index("code")["nom"]
-    region_names = territoires.regions(data.database()).set_index("code")["nom"]
-    rows = [(label, name if name else dep_names.get(frame.iloc[0]["code"]) if label == "Département"
-             else region_names.get(frame.iloc[0]["code"]) if label == "Région" else name, frame)
-            for label, name, frame in rows]
-    out = []
-    for label, name, frame in rows:
-        r = frame.iloc[0]
-        out.append({"niveau": label, "code": r["code"], "territoire": name, "population": r["population"],
-                    "population_couverte": r["population_couverte"], "taux": r["taux"],
-                    "nb_communes": r["nb_communes"], "nb_communes_couvertes": r["nb_communes_couvertes"]})
-    return pd.DataFrame(out)
+        rows.append(("EPCI", every.loc[every["siren_epci"] == epci, "nom_epci"].iloc[0],
+                     level_coverage(version, "epci", epci, date, instruments, statuts)))
+    rows.append(("Département", dep_names.get(departement),
+                 level_coverage(version, "departement", departement, date, instruments, statuts)))
+    rows.append(("Région", region_names.get(region),
+                 level_coverage(version, "region", region, date, instruments, statuts)))
+    rows.append(("France", None, level_coverage(version, "france", None, date, instruments, statuts)))
+    return pd.DataFrame([{"niveau": label, "code": r["code"], "territoire": name, "population": r["population"],
+                          "population_couverte": r["population_couverte"], "taux": r["taux"],
+                          "nb_communes": r["nb_communes"], "nb_communes_couvertes": r["nb_communes_couvertes"]}
+                         for label, name, r in rows])
 
 
 def template_csv() -> bytes:
@@ -228,6 +244,7 @@ class CoverageMap:
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_MAPS)
+@shares_figures
 def coverage_view(version: str, departement: str, date: dt.date, instruments: tuple[str, ...],
                   statuts: tuple[str, ...], level: str, colouring: str) -> CoverageMap:
     """Communes (or EPCI) by type of coverage or year of first signature. The instruments only
@@ -260,6 +277,7 @@ def coverage_view(version: str, departement: str, date: dt.date, instruments: tu
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
+@shares_figures
 def trajectory(version: str, departement: str, departement_nom: str, instruments: tuple[str, ...],
                statuts: tuple[str, ...], date: dt.date) -> go.Figure:
     """Monthly computed rate over the slider's span, published figures, a line at `date`."""
@@ -281,6 +299,7 @@ class Deadlines:
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
+@shares_figures
 def deadlines(version: str, departement: str, date: dt.date) -> Deadlines:
     b = basis(version, departement)
     conv = b.conventions

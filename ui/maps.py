@@ -14,8 +14,14 @@ from ui.format import PLOTLY_SEPARATORS
 SEQUENTIAL = px.colors.sequential.YlGnBu
 
 
+#: Frame of a map without any feature (a filter that leaves nothing): metropolitan France.
+EMPTY_BOUNDS = (-5.2, 41.3, 9.6, 51.1)
+
+
 def _bounds(geojson: dict) -> tuple[float, float, float, float]:
     geoms = [shapely.geometry.shape(f["geometry"]) for f in geojson["features"]]
+    if not geoms:  # shapely.total_bounds([]) raises (a zero-size min), the map shows empty instead
+        return EMPTY_BOUNDS
     return shapely.total_bounds(geoms)
 
 

@@ -1,0 +1,3 @@
+from serving.cluster import main
+
+raise SystemExit(main())
