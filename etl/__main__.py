@@ -38,7 +38,12 @@ def parser() -> argparse.ArgumentParser:
     download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE et data.caf.fr (sommes de contrôle)"))
     # -- formats (etl/formats_doc.py): the « Fichiers reconnus » table from the loaders' declarations --
     f = sub.add_parser("formats", help="table des fichiers reconnus (déclarations des chargeurs)")
-    f.add_argument("--readme", type=Path, default=None, help="réécrit la section « Fichiers reconnus » de ce fichier")
+    f.add_argument("--readme", type=Path, default=None, help="réécrit la section « Fichiers reconnus » de ce fichier (docs/chargeurs.md)")
+    f.add_argument("--docs", dest="readme", type=Path, help="même option : la page docs/chargeurs.md")
+    # -- schema (etl/dictionary.py): docs/schema.md from a built database's COMMENT ON --
+    sc = sub.add_parser("schema", help="dictionnaire des données (COMMENT ON de la base construite)")
+    sc.add_argument("--db", type=Path, default=None, help="base lue (défaut : $OBSERVATOIRE_DB ou data/observatoire.duckdb)")
+    sc.add_argument("--docs", type=Path, default=None, help="réécrit ce fichier Markdown (docs/schema.md)")
     # -- publish, history, rollback, admin (etl/publish_cli.py) --
     from etl import publish_cli
     publish_cli.add_arguments(sub)
@@ -60,6 +65,16 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"{args.readme} : {'mis à jour' if formats_doc.update(args.readme) else 'déjà à jour'}")
         else:
             print(formats_doc.render(), end="")
+        return 0
+    if args.command == "schema":  # etl/dictionary.py
+        from etl import dictionary
+        db = Path(args.db or building.default_db_path())
+        if args.docs:
+            console.print(f"{args.docs} : {'mis à jour' if dictionary.write_docs(db, args.docs) else 'déjà à jour'}")
+        else:
+            import duckdb
+            with duckdb.connect(str(db), read_only=True) as con:
+                print(dictionary.render(con), end="")
         return 0
     if args.command in ("publish", "history", "rollback", "admin"):  # etl/publish_cli.py
         from etl import publish_cli

@@ -19,7 +19,7 @@ from typing import Callable, Protocol
 import duckdb
 import pandas as pd
 
-from etl import checks, contract, readers, reference, schema
+from etl import checks, contract, dictionary, readers, reference, schema
 from etl.errors import InputRejected
 from etl.sources import SOURCES_DDL, Source, register
 from geo import shapes
@@ -210,6 +210,7 @@ def build(db_path: Path | None = None, departements: list[str] | None = None,
                     "departements": ",".join(departements) if departements else "",
                     "input_dir": str(input_dir or "")}
             con.executemany("INSERT INTO build_info VALUES (?, ?)", list(info.items()))
+            dictionary.apply(con)  # COMMENT ON every table and column (etl/dictionary.sql)
             con.execute("CHECKPOINT")
             con.close()
             os.replace(tmp, db_path)

@@ -1,7 +1,7 @@
 """Fragility of retirees (Observatoire des situations de fragilité): commune, EPCI and département
 aggregates of the individual score, plus the reference figures the IGAS report quotes.
 
-Inputs, picked from the `--input` folder (see the README, « Schéma par thème »):
+Inputs, picked from the `--input` folder (see docs/sources.md):
 1. `fragilite_individus_AAAA.parquet|.csv|.csv.gz` — individual extract (pseudonymised), one row per
    retiree: `code_insee`, `age` (or `annee_naissance`), `reversion`, `exo_csg`, optional `regime`.
    Tens of millions of rows: read and aggregated by DuckDB in one GROUP BY, never in Python.

@@ -44,7 +44,7 @@ from pathlib import Path
 import duckdb
 
 from etl import build as building
-from etl import checks, readers, registry, staging
+from etl import checks, dictionary, readers, registry, staging
 from etl.errors import CheckFailed, InputRejected, Problem
 from etl.store import BASCULE, ECHOUEE, EN_COURS, REUSSIE, Store, keep_versions, now, point_served_at, \
     served_version
@@ -229,6 +229,7 @@ def build_incremental(base: Path, target: Path, modules: list, input_dir: Path,
         info = {"built_at": loaded_at.isoformat(), "input_dir": str(input_dir), **(extra_info or {})}
         con.execute("DELETE FROM build_info WHERE list_contains(?, key)", [list(info)])
         con.executemany("INSERT INTO build_info VALUES (?, ?)", list(info.items()))
+        dictionary.apply(con)  # the re-created tables get their COMMENT ON back
         con.execute("CHECKPOINT")
         con.close()
         os.replace(work, target)
