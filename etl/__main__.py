@@ -1,4 +1,4 @@
-"""Command line: `python -m etl build …`, `python -m etl bench …`, `python -m etl export …` (also `observatoire-etl`)."""
+"""Command line: `python -m etl build …`, `bench …`, `export …`, `schema …` (also `observatoire-etl`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from common.config import default_db_path
 from etl import build as building
 from etl.errors import CheckFailed, InputRejected
 
@@ -30,19 +31,27 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="mesures de performance (imprime des chiffres)")
     bench.add_argument("what", help="ce qui est mesuré : module etl/bench_<what>.py (reference, …)")
     bench.add_argument("options", nargs=argparse.REMAINDER, help="options du banc de mesure")
-    from etl import download
     # -- export (etl/export_cli.py) --
-    from etl import export_cli
+    from etl import download, export_cli
     export_cli.add_arguments(sub.add_parser("export", help="exports par lot : fiches EPCI d'un département, cartes"))
     # -- download (etl/download.py) --
-    download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE et data.caf.fr (sommes de contrôle)"))
+    download.add_arguments(
+        sub.add_parser("download", help="télécharge les fichiers officiels INSEE et data.caf.fr (sommes de contrôle)")
+    )
     # -- formats (etl/formats_doc.py): the « Fichiers reconnus » table from the loaders' declarations --
     f = sub.add_parser("formats", help="table des fichiers reconnus (déclarations des chargeurs)")
-    f.add_argument("--readme", type=Path, default=None, help="réécrit la section « Fichiers reconnus » de ce fichier (docs/chargeurs.md)")
+    f.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        help="réécrit la section « Fichiers reconnus » de ce fichier (docs/chargeurs.md)",
+    )
     f.add_argument("--docs", dest="readme", type=Path, help="même option : la page docs/chargeurs.md")
     # -- schema (etl/dictionary.py): docs/schema.md from a built database's COMMENT ON --
     sc = sub.add_parser("schema", help="dictionnaire des données (COMMENT ON de la base construite)")
-    sc.add_argument("--db", type=Path, default=None, help="base lue (défaut : $OBSERVATOIRE_DB ou data/observatoire.duckdb)")
+    sc.add_argument(
+        "--db", type=Path, default=None, help="base lue (défaut : $OBSERVATOIRE_DB ou data/observatoire.duckdb)"
+    )
     sc.add_argument("--docs", type=Path, default=None, help="réécrit ce fichier Markdown (docs/schema.md)")
     # -- publish, history, rollback, admin (etl/publish_cli.py) --
     from etl import publish_cli
@@ -68,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "schema":  # etl/dictionary.py
         from etl import dictionary
-        db = Path(args.db or building.default_db_path())
+        db = Path(args.db or default_db_path())
         if args.docs:
             console.print(f"{args.docs} : {'mis à jour' if dictionary.write_docs(db, args.docs) else 'déjà à jour'}")
         else:
@@ -87,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[red]banc de mesure inconnu :[/red] {args.what}")
             return 1
         return module.main(args.options)
-    db = Path(args.db or building.default_db_path())
+    db = Path(args.db or default_db_path())
     if args.if_missing and db.exists():
         console.print(f"base présente : {db}")
         return 0

@@ -29,12 +29,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl import readers
+from etl import contract, readers
 from etl.build import BuildContext, Step
-from etl import contract
 from etl.common import frame_csv, frame_xlsx, words
-from etl.contract import Format
 from etl.communes_map import CommuneResolver
+from etl.contract import Format
 from etl.errors import InputRejected, Problem
 from etl.sources import Source, sha256_of
 from methods import cpom

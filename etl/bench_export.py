@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from etl.build import default_db_path
+from common.config import default_db_path
 
 CHILD = """
 import sys, time

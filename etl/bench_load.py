@@ -38,8 +38,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.config import default_db_path
 from etl.bench_load_ws import KindStats, ProtocolSession, protocol_user, require_loopback
-from etl.build import default_db_path
 from serving.cluster import Cluster, free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -374,10 +374,13 @@ def format_report(report: LoadReport) -> str:
         lines.append(f"    {label:<14} {len(values):5d} runs  wall p50 {quantile(walls, .5):6.3f} s "
                      f"p95 {quantile(walls, .95):6.3f} s   CPU p50 {quantile(cpus, .5):.3f} s "
                      f"p95 {quantile(cpus, .95):.3f} s")
-    lines.append(f"  server RSS{' (sum of the workers)' if report.workers > 1 else ''}: {report.rss_idle:.0f} MiB idle → peak {report.rss_peak:.0f} MiB, "
-                 f"{report.rss_end:.0f} MiB at the end of the load, {report.rss_closed:.0f} MiB "
-                 f"3 s after the sessions closed; at each quarter of the load: "
-                 f"{' → '.join(f'{v:.0f}' for v in report.rss_timeline)} MiB")
+    lines.append(
+        f"  server RSS{' (sum of the workers)' if report.workers > 1 else ''}: {report.rss_idle:.0f} MiB idle "
+        f"→ peak {report.rss_peak:.0f} MiB, "
+        f"{report.rss_end:.0f} MiB at the end of the load, {report.rss_closed:.0f} MiB "
+        f"3 s after the sessions closed; at each quarter of the load: "
+        f"{' → '.join(f'{v:.0f}' for v in report.rss_timeline)} MiB"
+    )
     verdict = "OK" if not report.errors and not report.timeouts else "FAILED"
     lines.append(f"  {verdict}: {report.interactions} interactions, {report.errors} errors, "
                  f"{report.timeouts} timeouts")
@@ -409,8 +412,12 @@ def main(argv: list[str]) -> int:
                         help="of which real headless Chromium tabs (the rest speak the websocket protocol)")
     parser.add_argument("--seconds", type=float, default=120, help=f"duration of each profile (≤ {MAX_SECONDS})")
     parser.add_argument("--db", type=Path, default=default_db_path())
-    parser.add_argument("--profiles", default=",".join(PROFILES),
-                        help=f"load profiles run one after the other ({', '.join(f'{k} {v[0]:g}–{v[1]:g} s' for k, v in PROFILES.items())})")
+    parser.add_argument(
+        "--profiles",
+        default=",".join(PROFILES),
+        help="load profiles run one after the other ("
+        + ", ".join(f"{k} {v[0]:g}–{v[1]:g} s" for k, v in PROFILES.items()) + ")",
+    )
     parser.add_argument("--think", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
                         help="one custom profile instead: seconds a user waits between two actions (uniform)")
     parser.add_argument("--workers", type=int, default=1,

@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
             subprocess.run([sys.executable, "-m", "etl", "build", "--db", str(served)], cwd=ROOT, env=env,
                            check=True, capture_output=True)
         print(f"base toute France : {served.stat().st_size / 1e6:.0f} Mo")
-        from etl.store import Store
+        from common.store import Store
         store = Store(tmp / "espace")
         text = REGISTRY.read_text(encoding="utf-8")
         walls, servers = [], []

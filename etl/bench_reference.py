@@ -43,7 +43,9 @@ def main(argv: list[str]) -> int:
             for name, _rows, seconds in json.loads(out.strip().splitlines()[-1]):
                 steps.setdefault(name, []).append(seconds)
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"reference build, {args.repeat} run(s), {'France entière' if not args.departements else args.departements}")
+        print(
+            f"reference build, {args.repeat} run(s), {'France entière' if not args.departements else args.departements}"
+        )
         for name, values in steps.items():
             print(f"  {name:<32} median {statistics.median(values):6.2f} s")
         print(f"  {'wall (process incl. imports)':<32} median {statistics.median(walls):6.2f} s"

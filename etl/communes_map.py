@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from etl.common import departement_of
 from etl import insee_base, insee_cog
 from etl.build import BuildContext, Step
+from etl.common import departement_of
 from etl.errors import InputRejected, Problem
 from etl.sources import Source, sha256_of
 

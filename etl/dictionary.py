@@ -59,8 +59,12 @@ def sections(text: str | None = None) -> list[Section]:
 def apply(con: duckdb.DuckDBPyConnection) -> int:
     """Write the comments of the tables this build created (a partial build skips the others); a
     comment on a column the table does not have raises, so the dictionary cannot drift silently."""
-    present = {t for (t,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal").fetchall()}
+    present = {
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal"
+        ).fetchall()
+    }
     text = SQL_PATH.read_text(encoding="utf-8")
     written = 0
     for line in text.splitlines():
@@ -77,12 +81,16 @@ def _cell(text: str | None) -> str:
 
 def render(con: duckdb.DuckDBPyConnection) -> str:
     """docs/schema.md from a built database: every table, every column with its type and comment."""
-    tables = dict(con.execute(
-        "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal").fetchall())
+    tables = dict(
+        con.execute(
+            "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal"
+        ).fetchall()
+    )
     columns: dict[str, list[tuple[str, str, str | None]]] = {}
     for t, c, typ, comment in con.execute(
-            "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
-            "WHERE schema_name = 'main' AND NOT internal ORDER BY table_name, column_index").fetchall():
+        "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND NOT internal ORDER BY table_name, column_index"
+    ).fetchall():
         columns.setdefault(t, []).append((c, typ, comment))
     listed = [t for s in sections() for t in s.tables]
     groups = [(s.title, [t for t in s.tables if t in tables]) for s in sections()]
@@ -96,8 +104,14 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
     for title, names in groups:
         lines += [f"## {title}", ""]
         for t in names:
-            lines += [f"### `{t}`", "", tables[t] or "*(sans description)*", "",
-                      "| colonne | type | sens |", "|---|---|---|"]
+            lines += [
+                f"### `{t}`",
+                "",
+                tables[t] or "*(sans description)*",
+                "",
+                "| colonne | type | sens |",
+                "|---|---|---|",
+            ]
             lines += [f"| `{c}` | {typ} | {_cell(comment)} |" for c, typ, comment in columns[t]]
             lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -105,9 +119,13 @@ def render(con: duckdb.DuckDBPyConnection) -> str:
 
 def undocumented(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Tables of the database without a description."""
-    return [t for (t,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal "
-        "AND coalesce(comment, '') = '' ORDER BY 1").fetchall()]
+    return [
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal "
+            "AND coalesce(comment, '') = '' ORDER BY 1"
+        ).fetchall()
+    ]
 
 
 def write_docs(db_path: Path, target: Path) -> bool:

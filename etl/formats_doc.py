@@ -42,7 +42,9 @@ def render(loaders: list[contract.Loader] | None = None, page: Path = DOCS) -> s
     for loader in loaders if loaders is not None else contract.loaders():
         for fmt in loader.formats:
             names = ", ".join(f"`{p}`" for p in fmt.patterns)
-            lines.append(f"| [{_cell(fmt.label)}]({_link(fmt.doc_url, page)}) | {names} | {_cell(fmt.vintage or '—')} |")
+            lines.append(
+                f"| [{_cell(fmt.label)}]({_link(fmt.doc_url, page)}) | {names} | {_cell(fmt.vintage or '—')} |"
+            )
     return "\n".join(lines) + "\n"
 
 

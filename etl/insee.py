@@ -22,12 +22,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl import caf_allocataires, insee_cog, insee_epci, insee_filosofi, insee_petite_enfance, insee_rp, readers, reference
+from etl import (
+    caf_allocataires,
+    contract,
+    insee_cog,
+    insee_epci,
+    insee_filosofi,
+    insee_petite_enfance,
+    insee_rp,
+    readers,
+    reference,
+)
 from etl.build import BuildContext, Step
-from etl import contract
 from etl.common import departements_of
-from etl.contract import Loader, Parsed
 from etl.communes_map import CommuneResolver
+from etl.contract import Loader, Parsed
 from etl.errors import InputRejected, Problem
 from etl.insee_base import OfficialFormat
 from etl.sources import Source, sha256_of
@@ -57,55 +66,190 @@ SOURCE_CATALOGUE = Source(
 
 #: indicateur: (libellé, unité, sens, décimales, calcul, fichier officiel, définition, rang Tableau 1)
 CATALOGUE = {
-    "variation_population": ("Variation annuelle moyenne de la population", "%/an", method.BAISSE_DEFAVORABLE, 2,
-                             "taux_annuel_moyen", "base-cc-evol-struct-pop",
-                             "((P_fin / P_début)^(1/années) − 1) × 100, population municipale", 1),
-    "indice_vieillissement": ("Indice de vieillissement", "indice", method.HAUSSE_DEFAVORABLE, 1, "ratio_x100",
-                              "base-cc-evol-struct-pop", "65 ans ou plus pour 100 moins de 20 ans", 2),
-    "revenu_median_uc": ("Revenu médian disponible par unité de consommation", "€", method.BAISSE_DEFAVORABLE, 1,
-                         "non_agregeable", "Filosofi base-cc / DISP",
-                         "médiane du niveau de vie (MEDYY, Q2YY), au niveau publié par l'INSEE", 3),
-    "taux_pauvrete": ("Taux de pauvreté", "%", method.HAUSSE_DEFAVORABLE, 1, "non_agregeable",
-                      "Filosofi base-cc / DISP", "part des personnes sous 60 % du niveau de vie médian (TP60YY)", 4),
-    "revenu_d1_uc": ("1er décile du niveau de vie", "€", method.BAISSE_DEFAVORABLE, 0, "non_agregeable",
-                     "Filosofi (Melodi)", "niveau de vie sous lequel vivent 10 % des personnes (D1_SL)", None),
-    "revenu_d9_uc": ("9e décile du niveau de vie", "€", method.BAISSE_DEFAVORABLE, 0, "non_agregeable",
-                     "Filosofi (Melodi)", "niveau de vie au-dessus duquel vivent 10 % des personnes (D9_SL)", None),
-    "indice_gini": ("Indice de Gini du niveau de vie", "indice", method.HAUSSE_DEFAVORABLE, 3, "non_agregeable",
-                    "Filosofi (Melodi)", "indice de Gini des niveaux de vie (GI_SL), de 0 (égalité) à 1", None),
-    **{code: (label, "foyers" if code.startswith("foyers") else "personnes", method.BAISSE_DEFAVORABLE, 0, "somme",
-              "Cnaf data.caf.fr s_ben_com_f", f"{definition} en décembre, tels que publiés par la Cnaf (arrondis à 5 ; "
-              "somme des valeurs publiées pour un EPCI ou un département)", None)
-       for code, label, definition in (
-           ("foyers_allocataires_caf", "Foyers allocataires de la CAF", "foyers allocataires (indfoy_ndur)"),
-           ("personnes_couvertes_caf", "Personnes couvertes par la CAF", "personnes couvertes (indnbp_ndur)"),
-           ("foyers_rsa_caf", "Foyers allocataires du RSA", "foyers bénéficiaires du RSA (indfoy_rsa)"),
-           ("foyers_prime_activite_caf", "Foyers allocataires de la prime d'activité", "foyers (indfoy_ppa)"),
-           ("foyers_apl_caf", "Foyers allocataires de l'APL", "foyers (indfoy_apl)"),
-           ("foyers_als_caf", "Foyers allocataires de l'ALS", "foyers (indfoy_als)"),
-           ("foyers_alf_caf", "Foyers allocataires de l'ALF", "foyers (indfoy_alf)"),
-           ("foyers_af_caf", "Foyers allocataires des allocations familiales", "foyers (indfoy_af)"))},
-    "taux_chomage": ("Taux de chômage (recensement)", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
-                     "base-cc-emploi-pop-active", "chômeurs 15-64 ans / actifs 15-64 ans (au sens du recensement)", 5),
-    "part_emploi_precaire": ("Part des salariés en emploi précaire", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
-                             "base-cc-emploi-pop-active",
-                             "(CDD + intérim + emplois aidés + apprentissage/stage) / salariés ; Tableau 1 : 15-64 ans, "
-                             "base communale : 15 ans ou plus", 6),
-    "part_ouvriers": ("Part des ouvriers dans la population de 15 ans ou plus", "%", method.HAUSSE_DEFAVORABLE, 1,
-                      "ratio_pct", "base-cc-evol-struct-pop", "C_POP15P_CS6 / C_POP15P", 7),
-    "population": ("Population municipale", "habitants", method.BAISSE_DEFAVORABLE, 0, "somme",
-                   "base-cc-evol-struct-pop", "P_POP", None),
-    "part_60_plus": ("Part des 60 ans ou plus", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
-                     "base-cc-evol-struct-pop", "(POP6074 + POP7589 + POP90P) / POP", None),
-    "part_75_plus": ("Part des 75 ans ou plus", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
-                     "base-cc-evol-struct-pop", "(POP7589 + POP90P) / POP", None),
-    "taux_couverture_accueil": ("Taux de couverture en modes d'accueil du jeune enfant", "places pour 100 enfants",
-                                method.BAISSE_DEFAVORABLE, 1, "ratio_pct", "Cafdata txcouv_pe",
-                                "places (individuel + collectif) pour 100 enfants de moins de 3 ans", None),
-    "potentiel_financier_habitant": ("Potentiel financier par habitant", "€/hab.", method.BAISSE_DEFAVORABLE, 0,
-                                     "ratio", "DGCL fiches DGF", "potentiel financier / population DGF", None),
-    "revenu_net_moyen_foyer": ("Revenu fiscal de référence moyen par foyer fiscal", "€", method.BAISSE_DEFAVORABLE, 0,
-                               "ratio", "DGFiP IRCOM", "revenu fiscal de référence / foyers fiscaux", None),
+    "variation_population": (
+        "Variation annuelle moyenne de la population",
+        "%/an",
+        method.BAISSE_DEFAVORABLE,
+        2,
+        "taux_annuel_moyen",
+        "base-cc-evol-struct-pop",
+        "((P_fin / P_début)^(1/années) − 1) × 100, population municipale",
+        1,
+    ),
+    "indice_vieillissement": (
+        "Indice de vieillissement",
+        "indice",
+        method.HAUSSE_DEFAVORABLE,
+        1,
+        "ratio_x100",
+        "base-cc-evol-struct-pop",
+        "65 ans ou plus pour 100 moins de 20 ans",
+        2,
+    ),
+    "revenu_median_uc": (
+        "Revenu médian disponible par unité de consommation",
+        "€",
+        method.BAISSE_DEFAVORABLE,
+        1,
+        "non_agregeable",
+        "Filosofi base-cc / DISP",
+        "médiane du niveau de vie (MEDYY, Q2YY), au niveau publié par l'INSEE",
+        3,
+    ),
+    "taux_pauvrete": (
+        "Taux de pauvreté",
+        "%",
+        method.HAUSSE_DEFAVORABLE,
+        1,
+        "non_agregeable",
+        "Filosofi base-cc / DISP",
+        "part des personnes sous 60 % du niveau de vie médian (TP60YY)",
+        4,
+    ),
+    "revenu_d1_uc": (
+        "1er décile du niveau de vie",
+        "€",
+        method.BAISSE_DEFAVORABLE,
+        0,
+        "non_agregeable",
+        "Filosofi (Melodi)",
+        "niveau de vie sous lequel vivent 10 % des personnes (D1_SL)",
+        None,
+    ),
+    "revenu_d9_uc": (
+        "9e décile du niveau de vie",
+        "€",
+        method.BAISSE_DEFAVORABLE,
+        0,
+        "non_agregeable",
+        "Filosofi (Melodi)",
+        "niveau de vie au-dessus duquel vivent 10 % des personnes (D9_SL)",
+        None,
+    ),
+    "indice_gini": (
+        "Indice de Gini du niveau de vie",
+        "indice",
+        method.HAUSSE_DEFAVORABLE,
+        3,
+        "non_agregeable",
+        "Filosofi (Melodi)",
+        "indice de Gini des niveaux de vie (GI_SL), de 0 (égalité) à 1",
+        None,
+    ),
+    **{
+        code: (
+            label,
+            "foyers" if code.startswith("foyers") else "personnes",
+            method.BAISSE_DEFAVORABLE,
+            0,
+            "somme",
+            "Cnaf data.caf.fr s_ben_com_f",
+            f"{definition} en décembre, tels que publiés par la Cnaf (arrondis à 5 ; "
+            "somme des valeurs publiées pour un EPCI ou un département)",
+            None,
+        )
+        for code, label, definition in (
+            ("foyers_allocataires_caf", "Foyers allocataires de la CAF", "foyers allocataires (indfoy_ndur)"),
+            ("personnes_couvertes_caf", "Personnes couvertes par la CAF", "personnes couvertes (indnbp_ndur)"),
+            ("foyers_rsa_caf", "Foyers allocataires du RSA", "foyers bénéficiaires du RSA (indfoy_rsa)"),
+            ("foyers_prime_activite_caf", "Foyers allocataires de la prime d'activité", "foyers (indfoy_ppa)"),
+            ("foyers_apl_caf", "Foyers allocataires de l'APL", "foyers (indfoy_apl)"),
+            ("foyers_als_caf", "Foyers allocataires de l'ALS", "foyers (indfoy_als)"),
+            ("foyers_alf_caf", "Foyers allocataires de l'ALF", "foyers (indfoy_alf)"),
+            ("foyers_af_caf", "Foyers allocataires des allocations familiales", "foyers (indfoy_af)"),
+        )
+    },
+    "taux_chomage": (
+        "Taux de chômage (recensement)",
+        "%",
+        method.HAUSSE_DEFAVORABLE,
+        1,
+        "ratio_pct",
+        "base-cc-emploi-pop-active",
+        "chômeurs 15-64 ans / actifs 15-64 ans (au sens du recensement)",
+        5,
+    ),
+    "part_emploi_precaire": (
+        "Part des salariés en emploi précaire",
+        "%",
+        method.HAUSSE_DEFAVORABLE,
+        1,
+        "ratio_pct",
+        "base-cc-emploi-pop-active",
+        "(CDD + intérim + emplois aidés + apprentissage/stage) / salariés ; Tableau 1 : 15-64 ans, "
+        "base communale : 15 ans ou plus",
+        6,
+    ),
+    "part_ouvriers": (
+        "Part des ouvriers dans la population de 15 ans ou plus",
+        "%",
+        method.HAUSSE_DEFAVORABLE,
+        1,
+        "ratio_pct",
+        "base-cc-evol-struct-pop",
+        "C_POP15P_CS6 / C_POP15P",
+        7,
+    ),
+    "population": (
+        "Population municipale",
+        "habitants",
+        method.BAISSE_DEFAVORABLE,
+        0,
+        "somme",
+        "base-cc-evol-struct-pop",
+        "P_POP",
+        None,
+    ),
+    "part_60_plus": (
+        "Part des 60 ans ou plus",
+        "%",
+        method.HAUSSE_DEFAVORABLE,
+        1,
+        "ratio_pct",
+        "base-cc-evol-struct-pop",
+        "(POP6074 + POP7589 + POP90P) / POP",
+        None,
+    ),
+    "part_75_plus": (
+        "Part des 75 ans ou plus",
+        "%",
+        method.HAUSSE_DEFAVORABLE,
+        1,
+        "ratio_pct",
+        "base-cc-evol-struct-pop",
+        "(POP7589 + POP90P) / POP",
+        None,
+    ),
+    "taux_couverture_accueil": (
+        "Taux de couverture en modes d'accueil du jeune enfant",
+        "places pour 100 enfants",
+        method.BAISSE_DEFAVORABLE,
+        1,
+        "ratio_pct",
+        "Cafdata txcouv_pe",
+        "places (individuel + collectif) pour 100 enfants de moins de 3 ans",
+        None,
+    ),
+    "potentiel_financier_habitant": (
+        "Potentiel financier par habitant",
+        "€/hab.",
+        method.BAISSE_DEFAVORABLE,
+        0,
+        "ratio",
+        "DGCL fiches DGF",
+        "potentiel financier / population DGF",
+        None,
+    ),
+    "revenu_net_moyen_foyer": (
+        "Revenu fiscal de référence moyen par foyer fiscal",
+        "€",
+        method.BAISSE_DEFAVORABLE,
+        0,
+        "ratio",
+        "DGFiP IRCOM",
+        "revenu fiscal de référence / foyers fiscaux",
+        None,
+    ),
 }
 
 #: Tableau 1 printed columns → indicator codes (same order as `methods.indicateurs.TABLEAU1`).
@@ -194,10 +338,16 @@ def read_tableau1(path: Path = TABLEAU1_FILE, mapping_path: Path = TABLEAU1_MAPP
     cumul = validator.parse(TABLEAU1_CUMUL, readers.parse_int, "un entier", required=False)
     validator.raise_if_any()
     values = pd.concat(rows, ignore_index=True)
-    values = values.assign(numerateur=np.nan, denominateur=np.nan, source=SOURCE_TABLEAU1.source,
-                           jeu="sdaasp", perimetre="EPCI au 1er janvier 2017 (SDAASP de l'Orne)",
-                           definition=values["indicateur"].map(  # Filosofi 2015: the first generation
-                               {"revenu_median_uc": insee_filosofi.FILOSOFI_1, "taux_pauvrete": insee_filosofi.FILOSOFI_1}))
+    values = values.assign(
+        numerateur=np.nan,
+        denominateur=np.nan,
+        source=SOURCE_TABLEAU1.source,
+        jeu="sdaasp",
+        perimetre="EPCI au 1er janvier 2017 (SDAASP de l'Orne)",
+        definition=values["indicateur"].map(  # Filosofi 2015: the first generation
+            {"revenu_median_uc": insee_filosofi.FILOSOFI_1, "taux_pauvrete": insee_filosofi.FILOSOFI_1}
+        ),
+    )
     published = pd.DataFrame({"code_geo": [codes[t][0] for t in printed["territoire"]],
                               "niveau": [codes[t][1] for t in printed["territoire"]],
                               "millesime": 2015, "cumul": cumul, "reference": FRANCE_METRO,
@@ -425,7 +575,9 @@ def _report_melodi(ctx: BuildContext, path: Path, counts: dict[str, int]) -> Non
         ctx.warn("indicateurs INSEE", f"{path.name} : {counts['secret']} valeur(s) sous secret statistique "
                  "(CONF_STATUS = C), sans ligne dans indicateurs")
     if counts["vides"]:
-        ctx.warn("indicateurs INSEE", f"{path.name} : {counts['vides']} valeur(s) vide(s) sans secret déclaré, ignorée(s)")
+        ctx.warn(
+            "indicateurs INSEE", f"{path.name} : {counts['vides']} valeur(s) vide(s) sans secret déclaré, ignorée(s)"
+        )
     if counts["autres_niveaux"]:
         ctx.warn("indicateurs INSEE", f"{path.name} : {counts['autres_niveaux']} ligne(s) d'autres niveaux "
                  "géographiques (arrondissements, bassins de vie…) non chargée(s)")

@@ -1,7 +1,7 @@
 import streamlit as st
 
+from common.format import nombre
 from ui import data, state
-from ui.format import nombre
 
 state.territory()
 version = data.version()

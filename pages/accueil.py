@@ -1,9 +1,9 @@
 import streamlit as st
 
+from common.format import date, nombre
 from export.meta import ExportMeta
 from ui import accueil, data, state
 from ui.export import figure_downloads, table_downloads
-from ui.format import date, nombre
 
 territoire = state.territory()
 version = data.version()
@@ -30,11 +30,16 @@ col4.metric("Base construite le", date(info.get("built_at")))
 
 if territoire.epci:
     from export.fiche import epci_fiche_pdf
-    st.download_button(f"Fiche territoire (PDF A4) — {territoire.epci_nom}",
-                       lambda: epci_fiche_pdf(data.database(), territoire.epci),
-                       file_name=f"fiche-{territoire.epci}.pdf", mime="application/pdf",
-                       icon=":material/picture_as_pdf:", on_click="ignore", key="fiche-epci",
-                       help="2 à 4 pages A4 : carte de fragilité, chiffres clés, CTG, actions CFPPA, indicateurs INSEE, sources")
+    st.download_button(
+        f"Fiche territoire (PDF A4) — {territoire.epci_nom}",
+        lambda: epci_fiche_pdf(data.database(), territoire.epci),
+        file_name=f"fiche-{territoire.epci}.pdf",
+        mime="application/pdf",
+        icon=":material/picture_as_pdf:",
+        on_click="ignore",
+        key="fiche-epci",
+        help="2 à 4 pages A4 : carte de fragilité, chiffres clés, CTG, actions CFPPA, indicateurs INSEE, sources",
+    )
 
 with st.expander(f"Exports par lot — {territoire.departement_nom} ({territoire.departement})",
                  icon=":material/folder_zip:"):

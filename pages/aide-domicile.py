@@ -1,11 +1,11 @@
 import pandas as pd
 import streamlit as st
 
-from etl.aide_domicile import TEMPLATES
+from common.format import SECRET_LEGEND, SECRET_MARK, nombre, pourcentage
+from etl.inputs import AIDE_DOMICILE_TEMPLATES as TEMPLATES
 from methods import cpom, paniers, saad
 from ui import aide_domicile as ad
 from ui import data, state
-from ui.format import SECRET_LEGEND, SECRET_MARK, nombre, pourcentage
 
 # Figures, method results and tables come built once per (territory, filters) and shared by every
 # session (ui.aide_domicile): this page reads them and never mutates them.
@@ -57,7 +57,9 @@ with tab_paniers:
         with col_funnel:
             fig = bilan.fig_funnel
             st.plotly_chart(fig, width="stretch", key="paniers_funnel_2015")
-            ad.chart_exports(fig, "paniers_funnel_2015", "Paniers de services : demandes, évaluations, paniers accordés (30/06/2015)")
+            ad.chart_exports(
+                fig, "paniers_funnel_2015", "Paniers de services : demandes, évaluations, paniers accordés (30/06/2015)"
+            )
             st.caption(
                 f"{pourcentage(rates['evaluation_par_demande'])} des demandes ont donné lieu à une évaluation, "
                 f"{pourcentage(rates['panier_par_evaluation'])} des évaluations à un panier — « des dossiers pour "
@@ -130,8 +132,17 @@ with tab_cpom:
                               key="cpom_heures", bind="query-params", help=cite("engagement_heures"))
     rate = c2.number_input("Tarif horaire financé (prix de référence, €)", 5.0, 60.0, 20.0, 0.1, format="%.2f",
                            key="cpom_tarif", bind="query-params")
-    cost_price = c3.number_input("Prix de revient horaire du SAAD (€)", 5.0, 80.0, 21.40, 0.1, format="%.2f",
-                                 key="cpom_prix", bind="query-params", help="Repère UNCCAS-MISAP 2014 : 16,30 € à 21,76 € (l. 218-220).")
+    cost_price = c3.number_input(
+        "Prix de revient horaire du SAAD (€)",
+        5.0,
+        80.0,
+        21.40,
+        0.1,
+        format="%.2f",
+        key="cpom_prix",
+        bind="query-params",
+        help="Repère UNCCAS-MISAP 2014 : 16,30 € à 21,76 € (l. 218-220).",
+    )
     c1, c2, c3 = st.columns(3)
     coverage = c1.slider("Part du différentiel couverte par le département", 0, 100, 100, 5, format="%d %%",
                          key="cpom_couverture", bind="query-params", help=cite("differentiel")) / 100
@@ -155,12 +166,19 @@ with tab_cpom:
     mode = c1.selectbox("Régularisation hors bande", list(cpom.REGULARISATION_MODES),
                         format_func=cpom.REGULARISATION_MODES.get, index=1, key="cpom_mode", bind="query-params",
                         help=cite("avenant"))
-    overrun = c2.checkbox("Financer les heures au-delà de + 10 %", value=False, key="cpom_depassement", bind="query-params",
-                          help=cite("plafond_apa"))
+    overrun = c2.checkbox(
+        "Financer les heures au-delà de + 10 %",
+        value=False,
+        key="cpom_depassement",
+        bind="query-params",
+        help=cite("plafond_apa"),
+    )
     release_mode = c3.radio("Part des 10 % libérée", ["selon les objectifs", "saisie directe"], horizontal=True,
                             key="cpom_liberation_mode", bind="query-params", help=cite("gel_10"))
     if release_mode == "saisie directe":
-        release_share = st.slider("Part libérée", 0, 100, 100, 5, format="%d %%", key="cpom_liberation", bind="query-params") / 100
+        release_share = (
+            st.slider("Part libérée", 0, 100, 100, 5, format="%d %%", key="cpom_liberation", bind="query-params") / 100
+        )
     else:
         objectives = pd.DataFrame({
             "objectif": ["Activité réalisée / prévisionnelle (§ 6.4 l. 295)",
@@ -246,8 +264,16 @@ with tab_cpom:
     etp = cpom.etp_needed(planned, non_presence)
     st.dataframe(pd.DataFrame(frame_checks, columns=["ratio", "valeur", "contrôle", "règle (source)"]),
                  hide_index=True, width="stretch")
-    paid_hour = st.number_input("Coût chargé d'une heure rémunérée d'intervenant (€), pour reconstituer le prix "
-                                "de revient", 5.0, 60.0, 16.0, 0.1, format="%.2f", key="cpom_cout_heure", bind="query-params")
+    paid_hour = st.number_input(
+        "Coût chargé d'une heure rémunérée d'intervenant (€), pour reconstituer le prix de revient",
+        5.0,
+        60.0,
+        16.0,
+        0.1,
+        format="%.2f",
+        key="cpom_cout_heure",
+        bind="query-params",
+    )
     rebuilt = cpom.cost_price_from_components(paid_hour, non_presence, structure)
     st.caption(f"{nombre(cpom.productive_hours_per_etp(non_presence))} h de présence directe par ETP "
                f"(1 607 h × (1 − {pourcentage(non_presence)})) : {nombre(etp, 1)} ETP d'intervenants pour "
@@ -259,12 +285,27 @@ with tab_cpom:
     c1, c2, c3, c4 = st.columns(4)
     gir = c1.selectbox("GIR", [1, 2, 3, 4], index=2, key="cpom_gir", bind="query-params")
     include_gir4 = c1.checkbox("Option 7.3 ouverte au GIR 4", value=False, key="cpom_gir4", bind="query-params")
-    income = c2.number_input("Revenu mensuel (€)", 0.0, 20_000.0, 1_600.0, 50.0, format="%.0f", key="cpom_revenu", bind="query-params")
-    mtp = c2.number_input("MTP en vigueur (€/mois)", 100.0, 5_000.0, 1_100.0, 1.0, format="%.2f", key="cpom_mtp", bind="query-params",
-                          help="Majoration pour tierce personne : montant réglementaire à saisir (non fourni par "
-                               "les sources ; valeur par défaut indicative).")
-    plan_hours = c3.number_input("Plan d'aide accepté (h/mois)", 0.0, 300.0, 30.0, 1.0, key="cpom_plan", bind="query-params")
-    used_hours = c3.number_input("Heures réalisées ce mois (h)", 0.0, 300.0, 24.0, 1.0, key="cpom_realisees", bind="query-params")
+    income = c2.number_input(
+        "Revenu mensuel (€)", 0.0, 20_000.0, 1_600.0, 50.0, format="%.0f", key="cpom_revenu", bind="query-params"
+    )
+    mtp = c2.number_input(
+        "MTP en vigueur (€/mois)",
+        100.0,
+        5_000.0,
+        1_100.0,
+        1.0,
+        format="%.2f",
+        key="cpom_mtp",
+        bind="query-params",
+        help="Majoration pour tierce personne : montant réglementaire à saisir (non fourni par "
+        "les sources ; valeur par défaut indicative).",
+    )
+    plan_hours = c3.number_input(
+        "Plan d'aide accepté (h/mois)", 0.0, 300.0, 30.0, 1.0, key="cpom_plan", bind="query-params"
+    )
+    used_hours = c3.number_input(
+        "Heures réalisées ce mois (h)", 0.0, 300.0, 24.0, 1.0, key="cpom_realisees", bind="query-params"
+    )
     reference_amount = c4.number_input("Montant de référence de l'option 7.3 (€/mois)", 0.0, 5_000.0, 500.0, 10.0,
                                        key="cpom_reference", bind="query-params",
                                        help="La source ne dit pas à quel montant s'applique le taux en 7.3 : base "

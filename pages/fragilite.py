@@ -2,12 +2,12 @@ import dataclasses
 
 import streamlit as st
 
+from common.format import SECRET_LEGEND, nombre, with_secret_marks
 from export.meta import ExportMeta
 from methods import fragilite as method
 from ui import data, state
 from ui import fragilite as view
 from ui.export import figure_downloads, table_downloads
-from ui.format import SECRET_LEGEND, nombre, with_secret_marks
 
 territoire = state.territory()
 version = data.version()
@@ -191,9 +191,12 @@ with st.expander("Note de méthode", expanded=False):
     e1, e2, e3 = edges
     years_text = (f"année {years[0]}" if years and years[0] == years[1] else
                   f"années {years[0]} à {years[1]}" if years else "aucune action chargée")
+    simulated_note = (" ; sans rapport avec les données simulées affichées, construites sur des hypothèses "
+                      "génériques sans calage") if len(simulated) else ""
     st.markdown(f"""
 **Score individuel** (Observatoire des situations de fragilité, rapport IGAS 2020-098R, notes 113/184/233,
-l.1661, 3475, 5348) : `score = points d'âge (1 à 4) + {method.POINTS_REVERSION} × réversion + {method.POINTS_EXO_CSG} × exonération de CSG`
+l.1661, 3475, 5348) : `score = points d'âge (1 à 4) + {method.POINTS_REVERSION} × réversion
++ {method.POINTS_EXO_CSG} × exonération de CSG`
 (de 1 à 11 ; plus il est élevé, plus la situation est fragile).
 
 - Points d'âge en vigueur : 1 avant {e1} ans, 2 de {e1} à {e2 - 1} ans, 3 de {e2} à {e3 - 1} ans, 4 à {e3} ans et plus.
@@ -203,7 +206,8 @@ l.1661, 3475, 5348) : `score = points d'âge (1 à 4) + {method.POINTS_REVERSION
   retraités de score ≥ {threshold} (**hypothèse**, paramètre).
 - **Commune (ou EPCI) fragile** (note 127, l.2228) : score ≥ moyenne + {nombre(params.sd_factor, 1)} écart type des
   {unit} de la référence ({method.REFERENCE_LEVELS[reference]}) ; égalité = fragile ; écart type
-  {"d'échantillon (n − 1)" if ddof else "de population (n)"}, moyenne {"pondérée par les retraités" if weighted else "simple des territoires"} ;
+  {"d'échantillon (n − 1)" if ddof else "de population (n)"},
+  moyenne {"pondérée par les retraités" if weighted else "simple des territoires"} ;
   territoires de moins de {params.min_retraites_reference} retraités exclus du calcul.
 - **Concentration** (l.2230) : plus de {nombre(params.concentration_min)} personnes de 60 ans et plus.
 - **Couverture** (Schéma 8, l.3496) : moins de {params.actions_max_exclusive} actions de prévention de la perte
@@ -214,7 +218,7 @@ l.1661, 3475, 5348) : `score = points d'âge (1 à 4) + {method.POINTS_REVERSION
   d'Ille-et-Vilaine, pas une norme nationale.
 - **Secret statistique** : territoires de moins de 11 retraités grisés et exclus des exports (avec, si un
   seul l'est dans un EPCI, la plus petite autre commune) ; les totaux d'EPCI les incluent.
-- Référence citée : score national moyen 3,34 (Atlas, l.2173), non recalculé{' ; sans rapport avec les données simulées affichées, construites sur des hypothèses génériques sans calage' if len(simulated) else ''}.
+- Référence citée : score national moyen 3,34 (Atlas, l.2173), non recalculé{simulated_note}.
 """)
     st.dataframe(sources, hide_index=True, width="stretch", column_config={
         "source": "Clé", "name": "Source", "publisher": "Éditeur", "vintage": "Millésime", "nature": "Nature",

@@ -2,9 +2,9 @@ import datetime as dt
 
 import streamlit as st
 
-from etl.staging import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
+from common.format import date
+from etl.inputs import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
 from ui import data, state, verifier
-from ui.format import date
 
 state.territory()  # the shared selector (and app.py's navigation on a cold deep link)
 version = data.version()

@@ -85,10 +85,16 @@ def test_merged_commune_is_remapped_through_mvtcommune_and_counts_summed():
 
 
 def test_mvtcommune_chains_and_reports_splits():
-    events = pd.DataFrame({
-        "mod": ["32", "32", "21", "21"], "date_eff": pd.to_datetime(["2016-01-01", "2019-01-01", "2020-01-01", "2020-01-01"]),
-        "typecom_av": "COM", "com_av": ["01001", "01002", "01003", "01003"],
-        "typecom_ap": "COM", "com_ap": ["01002", "01004", "01003", "01005"]})
+    events = pd.DataFrame(
+        {
+            "mod": ["32", "32", "21", "21"],
+            "date_eff": pd.to_datetime(["2016-01-01", "2019-01-01", "2020-01-01", "2020-01-01"]),
+            "typecom_av": "COM",
+            "com_av": ["01001", "01002", "01003", "01003"],
+            "typecom_ap": "COM",
+            "com_ap": ["01002", "01004", "01003", "01005"],
+        }
+    )
     remap = insee_cog.Remapping.from_mouvements(events)
     assert remap.target == {"01001": "01004", "01002": "01004"}
     assert remap.splits == {"01003": ["01003", "01005"]}

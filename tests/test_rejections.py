@@ -504,8 +504,11 @@ def test_relative_symlink_climbing_out_and_pipes_are_refused_but_inner_links_acc
     with pytest.raises(InputRejected) as exc:
         readers.check_input_folder(folder)
     assert [(p.file, p.value) for p in exc.value.problems] == [
-        ("boucle.csv", "lien en boucle vers boucle.csv"), ("casse.csv", "lien cassé vers absent.csv"), ("ctg_registre.csv", "lien vers ../dehors.csv"),
-        ("tube.csv", "tube, socket ou périphérique")]
+        ("boucle.csv", "lien en boucle vers boucle.csv"),
+        ("casse.csv", "lien cassé vers absent.csv"),
+        ("ctg_registre.csv", "lien vers ../dehors.csv"),
+        ("tube.csv", "tube, socket ou périphérique"),
+    ]
     (folder / "ctg_registre.csv").unlink()
     (folder / "casse.csv").unlink()
     (folder / "boucle.csv").unlink()

@@ -16,15 +16,20 @@ def test_docs_match_the_built_database(small_db_path):
         rendered = dictionary.render(con)
     assert DOCS.read_text(encoding="utf-8") == rendered, (
         "docs/schema.md differs from the database: run `python -m etl schema --docs docs/schema.md` "
-        "on a fresh build (`python -m etl build --departements 35,61`)")
+        "on a fresh build (`python -m etl build --departements 35,61`)"
+    )
 
 
 def test_every_table_of_the_build_is_described(small_db_path):
     with duckdb.connect(str(small_db_path), read_only=True) as con:
         assert dictionary.undocumented(con) == []
         described = {t for k, t, c, _ in dictionary.statements() if k == "TABLE"}
-        tables = {t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal").fetchall()}
+        tables = {
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal"
+            ).fetchall()
+        }
     assert described == tables, "etl/dictionary.sql describes tables the build does not create, or misses some"
 
 

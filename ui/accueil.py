@@ -1,7 +1,7 @@
 """The home page's maps, built once per territory and database version and shared by every session.
 
-Building a plotly map (its print version is only a description, drawn when an export is clicked) is the dearest part of a
-home-page run: about 0.3 s of CPU for a département with an EPCI selected, paid on every filter
+Building a plotly map (its print version is only a description, drawn when an export is clicked) is
+the dearest part of a home-page run: about 0.3 s of CPU for a département with an EPCI selected, paid on every filter
 change by every user. `st.cache_resource` keeps one copy of each figure for the whole server (not one
 per session, and not unpickled per hit as `st.cache_data` would): the pages only read the figures
 (`st.plotly_chart` and the exports copy them), so sharing is safe. Entries are bounded so memory is.

@@ -19,14 +19,14 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from etl.aide_domicile import TEMPLATES
+from common.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from etl.inputs import AIDE_DOMICILE_TEMPLATES as TEMPLATES
 from export.maps import print_choropleth
 from methods import cpom, paniers, saad
 from query import aide_domicile as q
 from query import territoires
 from ui import maps
 from ui.data import database, epci_of_departement, geojson
-from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
 from ui.figures import shares_figures
 
 #: Colour-blind-safe qualitative palette (Okabe & Ito, 2008).

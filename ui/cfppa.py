@@ -22,13 +22,13 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from common.format import PLOTLY_SEPARATORS, nombre, pourcentage
 from export.maps import print_choropleth
 from methods import cfppa as method
 from methods.secret import SECRET_THRESHOLD
 from query import cfppa as q
 from ui import data, maps
 from ui.data import database
-from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
 from ui.figures import shares_figures
 
 #: Colour-blind-safe qualitative palette (Okabe & Ito, 2008).

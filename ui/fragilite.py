@@ -17,11 +17,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from common.format import PLOTLY_SEPARATORS, nombre, pourcentage
 from export.maps import print_choropleth
 from methods import fragilite as method
 from query import fragilite as q
 from ui import data, maps
-from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
 
 SECRET = "secret (< 11 retraités)"
 NO_DATA = "pas de données"

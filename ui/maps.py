@@ -8,7 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import shapely
 
-from ui.format import PLOTLY_SEPARATORS
+from common.format import PLOTLY_SEPARATORS
 
 #: Colour-blind-safe sequential palette (ColorBrewer YlGnBu).
 SEQUENTIAL = px.colors.sequential.YlGnBu

@@ -77,7 +77,7 @@ def other_pages(db_version: str, siren: str):
 
 def format_valeur(value, unite: str, decimales) -> str:
     """`15,1 %`, `19 088,7 €`, `100,8` (French formats, the catalogue's precision)."""
-    from ui.format import NBSP, nombre
+    from common.format import NBSP, nombre
     decimales = 1 if decimales is None else int(decimales)
     text = nombre(value, decimales)
     if text == "—":
@@ -93,7 +93,7 @@ def format_valeur(value, unite: str, decimales) -> str:
 
 def format_ecart(value, unite: str, decimales) -> str:
     """A signed gap: `+1,2 pt`, `−1 476,9 €`."""
-    from ui.format import NBSP, nombre
+    from common.format import NBSP, nombre
     decimales = 1 if decimales is None else int(decimales)
     text = nombre(abs(value), decimales)
     if text == "—":

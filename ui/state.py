@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from common.format import nombre
 from ui import data
-from ui.format import nombre
 
 DEFAULT_DEPARTEMENT = "35"
 ALL = ""  # "tout le département"
