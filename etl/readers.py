@@ -268,11 +268,3 @@ def parse_siren(text: str) -> str:
         raise ValueError(text)
     return code
 
-
-def parse_bool(text: str) -> bool:
-    value = str(text).strip().lower()
-    if value in ("1", "oui", "o", "true", "vrai", "yes", "y", "x"):
-        return True
-    if value in ("0", "non", "n", "false", "faux", "no", ""):
-        return False
-    raise ValueError(text)
