@@ -28,9 +28,6 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--departements", type=_departements, default=None,
                    help="restreint la construction, ex. 35,61 (défaut : toute la France)")
     b.add_argument("--if-missing", action="store_true", help="ne construit que si la base est absente")
-    bench = sub.add_parser("bench", help="mesures de performance (imprime des chiffres)")
-    bench.add_argument("what", help="ce qui est mesuré : module etl/bench_<what>.py (reference, …)")
-    bench.add_argument("options", nargs=argparse.REMAINDER, help="options du banc de mesure")
     # -- export (etl/export_cli.py) --
     from etl import download, export_cli
     export_cli.add_arguments(sub.add_parser("export", help="exports par lot : fiches EPCI d'un département, cartes"))
@@ -88,14 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("publish", "history", "rollback", "admin"):  # etl/publish_cli.py
         from etl import publish_cli
         return publish_cli.main(args, console)
-    if args.command == "bench":
-        import importlib
-        try:
-            module = importlib.import_module(f"etl.bench_{args.what}")
-        except ModuleNotFoundError:
-            console.print(f"[red]banc de mesure inconnu :[/red] {args.what}")
-            return 1
-        return module.main(args.options)
     db = Path(args.db or default_db_path())
     if args.if_missing and db.exists():
         console.print(f"base présente : {db}")

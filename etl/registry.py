@@ -16,7 +16,7 @@ import etl
 def source_modules():
     modules = []
     for info in pkgutil.iter_modules(etl.__path__):
-        if info.name.startswith(("_", "bench")) or info.name in {"build", "registry"}:
+        if info.name.startswith("_") or info.name in {"build", "registry"}:
             continue
         module = importlib.import_module(f"etl.{info.name}")
         if hasattr(module, "STEPS"):

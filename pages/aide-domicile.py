@@ -4,6 +4,8 @@ import streamlit as st
 from common.format import SECRET_LEGEND, SECRET_MARK, nombre, pourcentage
 from etl.inputs import AIDE_DOMICILE_TEMPLATES as TEMPLATES
 from methods import cpom, paniers, saad
+from query import aide_domicile as aide_domicile_reads
+from query import territoires as territoires_reads
 from ui import aide_domicile as ad
 from ui import data, state
 
@@ -11,7 +13,7 @@ from ui import data, state
 # session (ui.aide_domicile): this page reads them and never mutates them.
 territoire = state.territory()
 version = data.version()
-labels = ad.sources(version)
+labels = data.read(territoires_reads.sources, version, shared=True)
 SIMULATED_BANNER = "Données simulées — méthode réelle : {what}. Les valeurs sont inventées, ne pas les citer."
 
 
@@ -345,7 +347,7 @@ with tab_cpom:
     ad.export_buttons(options, "cpom_participation_usager", "exp_cpom_participation")
 
     with st.expander("Toutes les règles du simulateur et leur source", icon=":material/gavel:"):
-        rules = ad.cpom_regles(version)
+        rules = data.read(aide_domicile_reads.cpom_regles, version)
         st.dataframe(rules[["titre", "paragraphe", "source_line", "citation", "source_nom"]], hide_index=True,
                      width="stretch", column_config={
                          "titre": "Règle", "paragraphe": "Paragraphe",
@@ -357,15 +359,17 @@ with tab_cpom:
 
 # == Indicateurs SAAD =====================================================================================
 with tab_saad:
-    services = ad.saad_services(version, territoire.departement, territoire.epci)
-    catalogue = ad.saad_catalogue(version)
+    services = data.read(
+        aide_domicile_reads.saad_services, version, territoire.departement, territoire.epci, shared=True
+    )
+    catalogue = data.read(aide_domicile_reads.saad_catalogue, version)
     saad_sources = sorted(services["source"].unique()) if len(services) else []
     if (services.get("nature") == "simulated").any():
         st.warning(SIMULATED_BANNER.format(
             what="un SAAD de CCAS fictif par EPCI, au chef-lieu le plus peuplé, valeurs tirées dans les "
                  "fourchettes du profil type UNCCAS-MISAP 2016"), icon=":material/science:")
     st.subheader(f"SAAD — {territoire.label}")
-    periods = ad.saad_periodes(version, territoire.departement, "A")
+    periods = data.read(aide_domicile_reads.saad_periodes, version, territoire.departement, "A")
     if services.empty or not periods:
         st.info("Aucun service ni indicateur pour ce territoire : remplir les modèles `saad_services` et "
                 "`saad_indicateurs` ci-dessous.", icon=":material/upload_file:")
@@ -442,7 +446,9 @@ with tab_saad:
 
         st.markdown("**Tableau de bord par service** (30 indicateurs clés)")
         wide = exercice.valeurs
-        masked = saad.service_secret_cells(ad.saad_valeurs(version, territoire.departement, territoire.epci, periode))
+        masked = saad.service_secret_cells(
+            data.read(aide_domicile_reads.saad_valeurs, version, territoire.departement, territoire.epci, periode)
+        )
         shown = wide.astype(object).copy()
         if len(masked) == len(wide):
             for column in wide.columns[3:]:

@@ -5,6 +5,7 @@ from common.format import SECRET_LEGEND, nombre, pourcentage, with_secret_marks
 from etl import inputs
 from export.meta import ExportMeta
 from methods import cfppa as method
+from query import cfppa as cfppa_reads
 from query import cfppa as q
 from ui import cfppa as ui
 from ui import data, state
@@ -20,10 +21,10 @@ st.caption("Conférence des financeurs de la prévention de la perte d'autonomie
            "axes du programme coordonné (art. L233-1 CASF), la place des organismes de sécurité sociale, et où "
            "ont lieu les actions de prévention financées.")
 
-dep_sources = ui.sources(version, dep)
+dep_sources = data.read(cfppa_reads.sources_cfppa, version, dep, shared=True)
 simulated = bool((dep_sources["nature"] == "simulated").any())
 source_lines = tuple(f"{r.name} ({r.vintage or 'millésime non précisé'})" for r in dep_sources.itertuples())
-igas = ui.source(version, inputs.CFPPA_SOURCE_QUOTED.source)
+igas = data.read(cfppa_reads.source, version, inputs.CFPPA_SOURCE_QUOTED.source)
 igas_line = f"{igas['name']} ({igas['vintage']})" if igas else "rapport IGAS 2020-098R"
 if simulated:
     st.warning(
@@ -81,7 +82,7 @@ def delta(value, key: str) -> str | None:
 
 
 # -- KPIs --------------------------------------------------------------------------------------
-totals = ui.actions_totaux(version, dep, annee, territoire.epci)
+totals = data.read(cfppa_reads.actions_totaux, version, dep, annee, territoire.epci)
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric("Montant engagé", f"{nombre(shares.total_engage)} €",
           help=f"Prévu : {nombre(shares.total_prevu)} € — taux d'engagement "
@@ -173,7 +174,9 @@ with tabs[3]:
                    "participants_pour_1000": "Participants pour 1 000"}
     indicateur = b.selectbox("Indicateur", list(indicateurs), index=1, format_func=indicateurs.get,
                              key="cfppa_indic")
-    priority = ui.communes_prioritaires(version, dep, annee) if niveau == "communes" else None
+    priority = (
+        data.read(cfppa_reads.communes_prioritaires, version, dep, annee, shared=True) if niveau == "communes" else None
+    )
     overlay = c.checkbox(
         "Superposer les communes prioritaires (page Fragilité)",
         key="cfppa_overlay",
@@ -204,7 +207,7 @@ with tabs[4]:
     m_theme = meta(f"Actions de prévention {annee} par thème", count_columns=("participants",))
     figure_downloads(fig_theme, m_theme, "cfppa_themes_fig")
     table_downloads(themes.export, m_theme, "cfppa_themes_tab")
-    listed = ui.actions_liste(version, dep, annee, territoire.epci)
+    listed = data.read(cfppa_reads.actions_liste, version, dep, annee, territoire.epci, shared=True)
     liste = with_secret_marks(listed.drop(columns=["secret"]), ["participants"], rows=listed["secret"])
     st.dataframe(liste, hide_index=True, width="stretch", column_config={
         "action_id": "Action", "annee": st.column_config.NumberColumn("Année", format="%d"), "axe": "Axe",
@@ -218,7 +221,7 @@ with tabs[4]:
 # -- quoted figures ----------------------------------------------------------------------------
 with tabs[5]:
     st.subheader("Repères nationaux cités")
-    ref_all = ui.reference_nationale(version)
+    ref_all = data.read(cfppa_reads.reference_nationale, version, shared=True)
     shown_ref = ui.reperes_affiches(version)
     st.dataframe(shown_ref[["annee", "libelle", "valeur", "qualificatif", "ligne_source", "source_nom"]],
                  hide_index=True, width="stretch", column_config={

@@ -5,6 +5,7 @@ import streamlit as st
 from common.format import SECRET_LEGEND, nombre, with_secret_marks
 from export.meta import ExportMeta
 from methods import fragilite as method
+from query import territoires as territoires_reads
 from ui import data, state
 from ui import fragilite as view
 from ui.export import figure_downloads, table_downloads
@@ -160,7 +161,7 @@ figure_downloads(histogram, dataclasses.replace(chart_meta, title=f"Distribution
 st.caption(f"{selection.hist_note} {Unit} sous secret exclus. Sources : {source_names}.")
 
 # -- ranked table ------------------------------------------------------------------------------------
-epcis = data.epci_of_departement(version, territoire.departement)
+epcis = data.read(territoires_reads.epci_of_departement, version, territoire.departement)
 epci_names = dict(zip(epcis["siren"], epcis["nom"]))
 choice = st.selectbox("Détailler un EPCI (communes du département)", ["", *epcis["siren"]],
                       index=(1 + list(epcis["siren"]).index(territoire.epci)) if territoire.epci in epci_names else 0,

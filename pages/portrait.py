@@ -4,6 +4,8 @@ from common.format import nombre
 from export.maps import print_choropleth
 from export.meta import ExportMeta
 from methods import indicateurs as method
+from query import indicateurs as indicateurs_reads
+from query import synthese as synthese_reads
 from query.indicateurs import JEU_LABELS
 from ui import data, maps, state
 from ui import portrait as ui
@@ -16,13 +18,13 @@ st.title("Portrait de territoire")
 st.caption("Indicateurs socio-économiques INSEE d'un EPCI comparés à une référence, cumul d'indicateurs "
            "défavorables (méthode du SDAASP de l'Orne) et ce que les autres pages savent du territoire.")
 
-if not ui.has_tables(version):
+if not data.read(indicateurs_reads.has_tables, version):
     st.error("La base ne contient pas encore les indicateurs : relancer `python -m etl build`.")
     st.stop()
 
-catalogue = ui.catalogue(version).set_index("indicateur")
-jeux = ui.jeux(version, territoire.departement)
-formats = ui.formats(version)
+catalogue = data.read(indicateurs_reads.catalogue, version).set_index("indicateur")
+jeux = data.read(indicateurs_reads.jeux, version, territoire.departement)
+formats = data.read(indicateurs_reads.formats, version)
 
 
 def how_to_load() -> None:
@@ -53,14 +55,14 @@ else:
         key="portrait_jeu", bind="query-params",
         help="Par défaut, le dernier millésime de chaque indicateur (ex. RP 2022 et Filosofi 2023) ; "
              "ou un millésime précis.")
-    refs = ui.references(version, territoire.departement, jeu, millesime)
+    refs = data.read(indicateurs_reads.references, version, territoire.departement, jeu, millesime)
     if not refs:
         st.warning("Ce jeu de données ne contient aucune valeur de référence (France, région, département).")
         st.stop()
     reference = middle.selectbox(
         "Référence", refs, format_func=lambda r: r.libelle, key="portrait_reference", bind="query-params"
     )
-    available = ui.available_indicators(version, territoire.departement, jeu, millesime)
+    available = data.read(indicateurs_reads.available_indicators, version, territoire.departement, jeu, millesime)
     default = [i for i in method.TABLEAU1 if i in available]
     selection = tuple(
         right.multiselect(
@@ -74,7 +76,7 @@ else:
         or default
     )
     table = ui.tableau_epci(version, territoire.departement, jeu, millesime, reference, selection)
-    sources = ui.sources_of(version, jeu, millesime)
+    sources = data.read(indicateurs_reads.sources_of, version, jeu, millesime)
     source_caption = " ; ".join(f"{r.name}" + (f" ({r.reference})" if r.nature == "quoted-from-report" else "")
                                 for r in sources.itertuples())
     if (sources["nature"] == "quoted-from-report").any():
@@ -83,7 +85,7 @@ else:
                 "Chaque nom imprimé est rattaché au SIREN de l'EPCI (deux EPCI ont été renommés depuis).",
                 icon=":material/description:")
     n = len(selection)
-    ref_values = ui.reference_values(version, reference, jeu, millesime)
+    ref_values = data.read(indicateurs_reads.reference_values, version, reference, jeu, millesime)
 
     # -- the chosen EPCI ---------------------------------------------------------------------------
     row = table[table["code_geo"] == territoire.epci] if territoire.epci else table.iloc[0:0]
@@ -248,7 +250,7 @@ if territoire.epci:
                "note que toutes les intercommunalités d'Ille-et-Vilaine dépassent 54 places (l.2251) et que "
                "l'agrégation des trois critères identifie pourtant des territoires prioritaires : les critères ne "
                "sont donc pas exigés ensemble ; le mode d'agrégation n'est pas précisé (hypothèse affichée).")
-    priorite = ui.petite_enfance(version, territoire.epci, seuil, int(minimum))
+    priorite = data.read(indicateurs_reads.petite_enfance, version, territoire.epci, seuil, int(minimum))
     if priorite is None:
         st.info("Critères non renseignés : charger le taux de couverture Cafdata (`txcouv_pe_epci*.csv`), le "
                 "potentiel financier DGCL (`potentiel_financier_20XX.csv`) et le revenu fiscal DGFiP "
@@ -274,7 +276,7 @@ if territoire.epci:
 
     # -- other pages ------------------------------------------------------------------------------------
     st.subheader("Ce que les autres pages savent de ce territoire")
-    sections = ui.other_pages(version, territoire.epci)
+    sections = data.read(synthese_reads.sections, version, territoire.epci)
     for section in sections:
         st.markdown(f"**{section.title}**" + (" — :red[données simulées, méthode réelle]" if section.simulated else ""))
         st.markdown("\n".join(f"- {line}" for line in section.lines))

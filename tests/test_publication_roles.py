@@ -9,8 +9,8 @@ import asyncio
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench.load_ws import ProtocolSession
 from etl import accounts
-from etl.bench_load_ws import ProtocolSession
 from tests.conftest import ROOT, start_app
 from ui import auth
 

@@ -55,44 +55,9 @@ def read(query_read: Callable, db_version: str, *args, shared: bool = False, **k
     return (_shared if shared else _copied)(name, db_version, args, tuple(sorted(kwargs.items())))
 
 
-@st.cache_data(show_spinner=False)
-def departements(db_version: str):
-    return territoires.departements(database())
-
-
-@st.cache_data(show_spinner=False)
-def epci_of_departement(db_version: str, departement: str):
-    return territoires.epci_of_departement(database(), departement)
-
-
-@st.cache_data(show_spinner=False)
-def communes(db_version: str, departement: str | None = None, siren_epci: str | None = None):
-    return territoires.communes(database(), departement, siren_epci)
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def geojson(db_version: str, level: str, departement: str | None = None, siren_epci: str | None = None):
     return territoires.geojson(database(), level, departement, siren_epci)
-
-
-@st.cache_data(show_spinner=False)
-def sources(db_version: str):
-    return territoires.sources(database())
-
-
-@st.cache_data(show_spinner=False)
-def table_counts(db_version: str):
-    return territoires.table_counts(database())
-
-
-@st.cache_data(show_spinner=False)
-def build_info(db_version: str):
-    return territoires.build_info(database())
-
-
-@st.cache_data(show_spinner=False)
-def build_warnings(db_version: str):
-    return territoires.build_warnings(database())
 
 
 @st.cache_data(show_spinner=False, ttl=60)

@@ -11,8 +11,8 @@ import streamlit as st
 from common.config import default_db_path
 from common.format import nombre
 from etl import inputs
-from query import fichiers
-from ui.data import database
+from query import fichiers as fichiers_reads
+from ui import data
 
 AUTO = "auto"
 FAMILY_LABELS = {"cfppa": "CFPPA", "fragilite": "Fragilité", "ctg": "CTG", "aide_domicile": "Aide à domicile",
@@ -95,14 +95,9 @@ def show_report(report: inputs.Report) -> None:
         st.caption(f"Empreinte SHA-256 du fichier vérifié : `{report.sha256}`")
 
 
-@st.cache_data(show_spinner=False)
-def last_build_files(db_version: str) -> pd.DataFrame:
-    return fichiers.fichiers_entree(database())
-
-
 def last_build_section(db_version: str) -> None:
     """Every file of the last build's --input: loaded, or not read and why (nothing ignored in silence)."""
-    files = last_build_files(db_version)
+    files = data.read(fichiers_reads.fichiers_entree, db_version)
     if files.empty:
         return
     not_read = int((files["statut"] == "non lu").sum())

@@ -1,4 +1,4 @@
-"""`python -m etl bench load [--sessions 30] [--browsers 3] [--seconds 120] [--workers N] [--db PATH]`.
+"""`python -m bench load [--sessions 30] [--browsers 3] [--seconds 120] [--workers N] [--db PATH]`.
 
 Concurrent users. Starts the dashboard on 127.0.0.1 (loopback only) — one Streamlit process as
 `make run` does, or with `--workers N` (or `--proxy`) N processes behind Caddy as `make serve` does
@@ -6,7 +6,7 @@ Concurrent users. Starts the dashboard on 127.0.0.1 (loopback only) — one Stre
 bounded time, once per load profile (`--profiles`, both by default): *meeting* (think time 5–20 s
 between actions, people in a room) and *stress* (0.3–1.5 s):
 `--browsers` of them are real headless Chromium tabs (the real client, rendering included), the rest
-speak Streamlit's own websocket protocol (`etl/bench_load_ws.py`: the same `BackMsg`s a tab sends,
+speak Streamlit's own websocket protocol (`bench/load_ws.py`: the same `BackMsg`s a tab sends,
 without the rendering, so thirty users do not need thirty browsers on a 2-core machine). Every user
 opens a page on a département, then changes the territory, the page filters and the page, with the
 profile's think time before every action, the first included (`--think MIN MAX`: one custom
@@ -38,8 +38,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.load_ws import KindStats, ProtocolSession, protocol_user, require_loopback
 from common.config import default_db_path
-from etl.bench_load_ws import KindStats, ProtocolSession, protocol_user, require_loopback
 from serving.cluster import Cluster, free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -406,7 +406,7 @@ def summary(reports: list[LoadReport]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m etl bench load")
+    parser = argparse.ArgumentParser(prog="python -m bench load")
     parser.add_argument("--sessions", type=int, default=30, help=f"concurrent users (≤ {MAX_SESSIONS})")
     parser.add_argument("--browsers", type=int, default=3,
                         help="of which real headless Chromium tabs (the rest speak the websocket protocol)")
