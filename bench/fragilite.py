@@ -104,7 +104,6 @@ def reference_file(folder: Path):
 
     from etl import fragilite as f
     from etl import reference
-
     communes = f.national_communes()
     com = reference.read_raw()["communes"].drop(columns="geometry")
     parents = com[["id", "code"]].rename(columns={"id": "commune_parent_id", "code": "code_insee"})
@@ -124,7 +123,6 @@ def generate(folder: Path, communes, rows: int, csv: bool, shuffle: bool) -> dic
     import duckdb
 
     from etl import fragilite as f
-
     params = f.simulation_parameters(communes)  # noqa: F841 (read by the SQL below)
     scale = rows / params["n_retraites"].sum()
     params["n_retraites"] = (params["n_retraites"] * scale).round().astype("int64")

@@ -229,7 +229,7 @@ COMMENT ON COLUMN ctg_chiffres_cites.nature IS '`réalisé`, `objectif`, `projec
 COMMENT ON TABLE ctg_territoires_prioritaires IS 'drapeaux « où aller ensuite » (`quoted-from-report`) `siren_epci`, `code_departement`, `nom_dans_rapport`, `critere`, `source_line`, `source` (`data/ctg/territoires_prioritaires.csv` : SDSF, SDASP, MSA, synthèse 4 critères, SDAASP de l''Orne ≥ 6 indicateurs défavorables).';
 COMMENT ON COLUMN ctg_territoires_prioritaires.source IS '`data/ctg/territoires_prioritaires.csv` : SDSF, SDASP, MSA, synthèse 4 critères, SDAASP de l''Orne ≥ 6 indicateurs défavorables';
 
--- ## Indicateurs INSEE et portrait de territoire (etl/insee.py)
+-- ## Indicateurs INSEE et portrait de territoire (etl/insee/loader.py)
 COMMENT ON TABLE indicateurs IS '(long format) Primary key: (`code_geo`, `niveau`, `indicateur`, `millesime`, `source`). Counts published by the Cnaf (`foyers_*_caf`, `personnes_couvertes_caf`, rounded to 5 by the publisher) are stored as published with `numerateur` = `denominateur` = the count, so that the query layer''s secrecy rule masks 1 to 10.';
 COMMENT ON COLUMN indicateurs.code_geo IS 'commune code, EPCI SIREN, département / région code, `FRM` (France métropolitaine) or `FR` (France)';
 COMMENT ON COLUMN indicateurs.niveau IS '`commune`, `epci`, `departement`, `region`, `france`';

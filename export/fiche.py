@@ -24,6 +24,7 @@ from fpdf import FPDF  # noqa: E402
 
 from common.fiche import Chart, Fiche, Section  # noqa: E402,F401  (the data model, re-exported)
 from common.format import nombre  # noqa: E402
+from common.palettes import COMPARE_COLOURS  # noqa: E402
 from export import printmap  # noqa: E402
 from query import fiche as fiche_query  # noqa: E402
 from query import territoires  # noqa: E402
@@ -34,8 +35,6 @@ FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"),
 LATIN1_FALLBACK = {"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
                    "…": "...", "\u202f": " ", "\u00a0": " ", "€": "EUR", "≥": ">=", "≤": "<=", "½": "1/2"}
 BLUE, RED, GREY = (29, 92, 140), (176, 0, 32), (80, 80, 80)
-#: Okabe-Ito: the territory, its département, France (colour-blind safe, distinct in greyscale).
-COMPARE_COLOURS = ("#0072B2", "#E69F00", "#999999")
 _lock = threading.Lock()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl import insee
+from etl.insee import loader as insee
 from methods import indicateurs as method
 
 CATALOGUE = insee.catalogue_frame()

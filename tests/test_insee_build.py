@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl import build, download, insee
+from etl import build, download
 from etl.__main__ import main as cli
+from etl.insee import loader as insee
 from query import indicateurs as q
 from query import synthese
 from query.db import Database

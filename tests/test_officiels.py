@@ -10,8 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from etl import build, contract, insee, programmes
+from etl import build, contract, programmes
 from etl.errors import InputRejected
+from etl.insee import loader as insee
 from query import ctg as ctg_query
 from query import synthese
 from query.db import Database

@@ -202,7 +202,7 @@ def test_resolver_without_mouvements_table_uses_the_reference_history_only():
 
 
 def test_insee_remapping_stops_at_the_reference_and_keeps_re_established_communes():
-    from etl.insee_cog import Remapping
+    from etl.insee.cog import Remapping
     events = pd.DataFrame({
         "mod": ["31", "31", "32"], "date_eff": pd.to_datetime(["2016-01-01", "2025-01-01", "2016-01-01"]),
         "typecom_av": "COM", "com_av": ["01001", "01002", "01003"], "typecom_ap": "COM",

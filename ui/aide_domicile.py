@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from common.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from common.palettes import OKABE_ITO
 from etl.inputs import AIDE_DOMICILE_TEMPLATES as TEMPLATES
 from export.maps import print_choropleth
 from methods import cpom, paniers, saad
@@ -29,9 +30,6 @@ from query import territoires as territoires_reads
 from ui import data, maps
 from ui.data import database, geojson
 from ui.figures import shares_figures
-
-#: Colour-blind-safe qualitative palette (Okabe & Ito, 2008).
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 #: Bounds of the shared caches: per (département, EPCI[, exercise]) views, SAAD maps (contours of a
 #: département's EPCI, screen and print), simulator results (one per set of inputs).

@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from common.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from common.palettes import OKABE_ITO
 from export.maps import print_choropleth
 from methods import cfppa as method
 from methods.secret import SECRET_THRESHOLD
@@ -32,8 +33,6 @@ from ui import data, maps
 from ui.data import database
 from ui.figures import shares_figures
 
-#: Colour-blind-safe qualitative palette (Okabe & Ito, 2008).
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 CATEGORY_COLOURS = dict(zip(("CNSA", "Département", "ARS", "OSS", "Collectivités", "Autres",
                              "Autres financeurs (non ventilés)"), OKABE_ITO))
 AXIS_ORDER = [f"{a} – {label}" for a, label in enumerate(

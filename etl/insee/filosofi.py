@@ -24,7 +24,7 @@ import pandas as pd
 from etl import readers
 from etl.contract import header_of
 from etl.errors import InputRejected, Problem
-from etl.insee_base import (
+from etl.insee.base import (
     OfficialFormat,
     codes,
     numeric,

@@ -24,7 +24,7 @@ import pandas as pd
 from etl import readers
 from etl.common import column_key
 from etl.errors import InputRejected, Problem
-from etl.insee_base import OfficialFormat, numeric, raise_if, vintage_from_name
+from etl.insee.base import OfficialFormat, numeric, raise_if, vintage_from_name
 
 COUVERTURE = OfficialFormat(
     key="cafdata-couverture-pe", label="Cnaf, Cafdata — taux de couverture global petite enfance",

@@ -38,11 +38,11 @@ from etl.common import departements_of
 from etl.communes_map import CommuneResolver
 from etl.contract import Loader, Parsed
 from etl.errors import InputRejected, Problem
-from etl.insee_base import OfficialFormat
+from etl.insee.base import OfficialFormat
 from etl.sources import Source, sha256_of
 from methods import indicateurs as method
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TABLEAU1_FILE = ROOT / "data" / "facts" / "orne_epci_indicators.csv"
 TABLEAU1_MAPPING = ROOT / "data" / "insee" / "tableau1_orne_epci_siren.csv"
 
