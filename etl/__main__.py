@@ -68,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "formats":  # etl/formats_doc.py
         from etl import formats_doc
         if args.readme:
-            console.print(f"{args.readme} : {'mis à jour' if formats_doc.update(args.readme) else 'déjà à jour'}")
+            try:
+                changed = formats_doc.update(args.readme)
+            except ValueError as exc:  # the table lives in docs/chargeurs.md since the README was shortened
+                console.print(f"[red]{exc}[/red] — la table est dans docs/chargeurs.md : --docs docs/chargeurs.md")
+                return 1
+            console.print(f"{args.readme} : {'mis à jour' if changed else 'déjà à jour'}")
         else:
             print(formats_doc.render(), end="")
         return 0

@@ -42,180 +42,72 @@ class Rule:
         return f"{DOC_LABEL[self.document]}, {self.paragraph}, l. {self.line}"
 
 
-RULES: dict[str, Rule] = {
-    r.key: r
-    for r in [
-        Rule(
-            "engagement_heures",
-            "Engagement sur un volume d'heures annuel, à ± 10 %",
-            DOC_001,
-            "« Le CPOM, comment ça marche ? »",
-            30,
-            "L'engagement partagé sur la base de la réalisation d'un nombre d'heures annuel (+ ou – 10 %)",
-        ),
-        Rule(
-            "douziemes",
-            "Paiement par douzièmes",
-            DOC_001,
-            "« Le CPOM, comment ça marche ? »",
-            31,
-            "Un paiement par douzième",
-        ),
-        Rule(
-            "versement_90",
-            "90 % du forfait annuel versé mensuellement",
-            DOC_002,
-            "§ 6.1",
-            255,
-            "Il fait l'objet de versements mensuels pour 90 % de son montant annuel.",
-        ),
-        Rule(
-            "gel_10",
-            "10 % gelés, libérés en totalité ou en partie après le dialogue de gestion",
-            DOC_002,
-            "§ 6.1",
-            255,
-            "Les 10 % restants, gelés en début d'exercice budgétaires, seront libérés en totalité ou en partie "
-            "dès l'issue du (des) dialogue (s) de gestion en fonction de la réalisation des objectifs "
-            "quantitatifs et qualitatifs fixés dans le cadre du CPOM.",
-        ),
-        Rule(
-            "conclusion_dialogue",
-            "Conclusion du dialogue de gestion : gel ou libération des 10 %",
-            DOC_002,
-            "§ 6.4",
-            307,
-            "le gel ou la « libéralisation » totale ou partielle des 10 % du budget global de l'année "
-            "précédente qui n'a pas été versé",
-        ),
-        Rule(
-            "calendrier_dialogue",
-            "Dialogue de gestion au plus tard au 1er trimestre N+1",
-            DOC_002,
-            "§ 6.4",
-            291,
-            "Le dialogue de gestion est réalisé a minima annuellement et au plus tard dès le début du premier "
-            "trimestre de l'exercice budgétaire suivant celui auquel il se rapporte.",
-        ),
-        Rule(
-            "composantes",
-            "Trois composantes du forfait global : forfait négocié APA/PCH (l. 247), CFS des missions "
-            "d'intérêt général et de prévention (l. 249), gestion déléguée des aides techniques (l. 251)",
-            DOC_002,
-            "§ 6.1",
-            245,
-            "Le forfait global négocié d'un SAAD peut être composé de trois sources de financement",
-        ),
-        Rule(
-            "cfs",
-            "Compensations financières spécifiques (CFS)",
-            DOC_002,
-            "§ 6.3",
-            275,
-            "Les missions d'intérêt général et de prévention du SAAD qui représentent des obligations de services "
-            "publics au regard de la législation communautaire sont financées par le biais de compensations "
-            "financières spécifiques.",
-        ),
-        Rule(
-            "differentiel",
-            "Le département couvre l'écart prix de revient / prix de référence",
-            DOC_001,
-            "« Le CPOM, comment ça marche ? »",
-            32,
-            "Un dialogue de gestion annuel : le département couvre le différentiel entre prix de revient et prix "
-            "de référence en contrepartie d'engagement d'intérêt général",
-        ),
-        Rule(
-            "plafond_apa",
-            "Pas de dérapage des crédits APA au-delà de 10 %",
-            DOC_001,
-            "« Les avantages »",
-            56,
-            "une anticipation de la dépense (pas de dérapage des crédits APA au delà de 10%)",
-        ),
-        Rule(
-            "redeploiement",
-            "Heures non réalisées redéployées plutôt que remboursées",
-            DOC_002,
-            "§ 1.2",
-            55,
-            "Ils pourront en effet redéployer les heures non réalisées auprès d'usagers [...] au lieu de "
-            "rembourser ces heures au conseil départemental.",
-        ),
-        Rule(
-            "avenant",
-            "Écarts traités par avenant au CPOM",
-            DOC_002,
-            "§ 6.4",
-            311,
-            "la conclusion d'un avenant modifiant les objectifs et les moyens prévus initialement au CPOM.",
-        ),
-        Rule(
-            "non_presence",
-            "Temps de non-présence directe : fourchette en % de 1 607 h (voir aussi § 4.2, l. 171)",
-            DOC_002,
-            "§ 6.2",
-            267,
-            "Ces temps sont compris dans une fourchette de...... % et...... % des 1 607 heures de la durée légale "
-            "de travail",
-        ),
-        Rule(
-            "frais_structure",
-            "Dépenses de structure : fourchette en % des dépenses brutes",
-            DOC_002,
-            "§ 6.2",
-            269,
-            "le total des dépenses de structures (G1 + G3 + dépenses de personnels autres qu'aides à domicile, "
-            "auxiliaires de vies sociale et aides médico-psychologique) est compris entre...... % et...... % des "
-            "dépenses brutes totales du SAAD.",
-        ),
-        Rule(
-            "forfait_usager",
-            "Forfait utilisateur : le plan d'aide signé, quelles que soient les heures réalisées (l. 35-37)",
-            DOC_001,
-            "« Le CPOM, comment ça marche ? »",
-            35,
-            "Etabli sur la base du plan d'aide signé par les 3 parties — Quel que soit le nombre d'heure réalisées "
-            "— L'utilisateur ne paye que le ticket modérateur",
-        ),
-        Rule(
-            "participation_forfaitisee",
-            "Participation de l'usager forfaitisée",
-            DOC_002,
-            "§ 1.1",
-            41,
-            "La participation financière de l'usager est forfaitisée. [...] ne varient plus en fonction des "
-            "différents prix de revient horaires des différents services.",
-        ),
-        Rule(
-            "option_7_1",
-            "Option 7.1 : participation de droit commun (art. R. 232-11 CASF)",
-            DOC_002,
-            "§ 7.1",
-            325,
-            "Les modalités de participation demeurent inchangées par rapport à la réglementation en vigueur.",
-        ),
-        Rule(
-            "option_7_2",
-            "Option 7.2 : participation sur le plan d'aide accepté",
-            DOC_002,
-            "§ 7.2",
-            329,
-            "le montant du plan d'aide (A) devient le montant de la fraction du plan d'aide acceptée par le "
-            "bénéficiaire et non plus du montant du plan d'aide utilisé.",
-        ),
-        Rule(
-            "option_7_3",
-            "Option 7.3 : participation sur les seules ressources (GIR 1 à 3, voire 4)",
-            DOC_002,
-            "§ 7.3",
-            335,
-            "Il n'est pris en compte dans la formule que du revenu mensuel de la personne ainsi que de la "
-            "majoration pour aide constante d'une tierce personne et non plus du montant de la fraction du plan "
-            "d'aide utilisé par le bénéficiaire.",
-        ),
-    ]
-}
+RULES: dict[str, Rule] = {r.key: r for r in [
+    Rule("engagement_heures", "Engagement sur un volume d'heures annuel, à ± 10 %", DOC_001,
+         "« Le CPOM, comment ça marche ? »", 30,
+         "L'engagement partagé sur la base de la réalisation d'un nombre d'heures annuel (+ ou – 10 %)"),
+    Rule("douziemes", "Paiement par douzièmes", DOC_001, "« Le CPOM, comment ça marche ? »", 31,
+         "Un paiement par douzième"),
+    Rule("versement_90", "90 % du forfait annuel versé mensuellement", DOC_002, "§ 6.1", 255,
+         "Il fait l'objet de versements mensuels pour 90 % de son montant annuel."),
+    Rule("gel_10", "10 % gelés, libérés en totalité ou en partie après le dialogue de gestion", DOC_002,
+         "§ 6.1", 255,
+         "Les 10 % restants, gelés en début d'exercice budgétaires, seront libérés en totalité ou en partie "
+         "dès l'issue du (des) dialogue (s) de gestion en fonction de la réalisation des objectifs "
+         "quantitatifs et qualitatifs fixés dans le cadre du CPOM."),
+    Rule("conclusion_dialogue", "Conclusion du dialogue de gestion : gel ou libération des 10 %", DOC_002,
+         "§ 6.4", 307,
+         "le gel ou la « libéralisation » totale ou partielle des 10 % du budget global de l'année "
+         "précédente qui n'a pas été versé"),
+    Rule("calendrier_dialogue", "Dialogue de gestion au plus tard au 1er trimestre N+1", DOC_002, "§ 6.4", 291,
+         "Le dialogue de gestion est réalisé a minima annuellement et au plus tard dès le début du premier "
+         "trimestre de l'exercice budgétaire suivant celui auquel il se rapporte."),
+    Rule("composantes", "Trois composantes du forfait global : forfait négocié APA/PCH (l. 247), CFS des missions "
+         "d'intérêt général et de prévention (l. 249), gestion déléguée des aides techniques (l. 251)",
+         DOC_002, "§ 6.1", 245,
+         "Le forfait global négocié d'un SAAD peut être composé de trois sources de financement"),
+    Rule("cfs", "Compensations financières spécifiques (CFS)", DOC_002, "§ 6.3", 275,
+         "Les missions d'intérêt général et de prévention du SAAD qui représentent des obligations de services "
+         "publics au regard de la législation communautaire sont financées par le biais de compensations "
+         "financières spécifiques."),
+    Rule("differentiel", "Le département couvre l'écart prix de revient / prix de référence", DOC_001,
+         "« Le CPOM, comment ça marche ? »", 32,
+         "Un dialogue de gestion annuel : le département couvre le différentiel entre prix de revient et prix "
+         "de référence en contrepartie d'engagement d'intérêt général"),
+    Rule("plafond_apa", "Pas de dérapage des crédits APA au-delà de 10 %", DOC_001, "« Les avantages »", 56,
+         "une anticipation de la dépense (pas de dérapage des crédits APA au delà de 10%)"),
+    Rule("redeploiement", "Heures non réalisées redéployées plutôt que remboursées", DOC_002, "§ 1.2", 55,
+         "Ils pourront en effet redéployer les heures non réalisées auprès d'usagers [...] au lieu de "
+         "rembourser ces heures au conseil départemental."),
+    Rule("avenant", "Écarts traités par avenant au CPOM", DOC_002, "§ 6.4", 311,
+         "la conclusion d'un avenant modifiant les objectifs et les moyens prévus initialement au CPOM."),
+    Rule("non_presence", "Temps de non-présence directe : fourchette en % de 1 607 h (voir aussi § 4.2, l. 171)",
+         DOC_002, "§ 6.2", 267,
+         "Ces temps sont compris dans une fourchette de...... % et...... % des 1 607 heures de la durée légale "
+         "de travail"),
+    Rule("frais_structure", "Dépenses de structure : fourchette en % des dépenses brutes", DOC_002, "§ 6.2", 269,
+         "le total des dépenses de structures (G1 + G3 + dépenses de personnels autres qu'aides à domicile, "
+         "auxiliaires de vies sociale et aides médico-psychologique) est compris entre...... % et...... % des "
+         "dépenses brutes totales du SAAD."),
+    Rule("forfait_usager",
+         "Forfait utilisateur : le plan d'aide signé, quelles que soient les heures réalisées (l. 35-37)",
+         DOC_001, "« Le CPOM, comment ça marche ? »", 35,
+         "Etabli sur la base du plan d'aide signé par les 3 parties — Quel que soit le nombre d'heure réalisées "
+         "— L'utilisateur ne paye que le ticket modérateur"),
+    Rule("participation_forfaitisee", "Participation de l'usager forfaitisée", DOC_002, "§ 1.1", 41,
+         "La participation financière de l'usager est forfaitisée. [...] ne varient plus en fonction des "
+         "différents prix de revient horaires des différents services."),
+    Rule("option_7_1", "Option 7.1 : participation de droit commun (art. R. 232-11 CASF)", DOC_002, "§ 7.1", 325,
+         "Les modalités de participation demeurent inchangées par rapport à la réglementation en vigueur."),
+    Rule("option_7_2", "Option 7.2 : participation sur le plan d'aide accepté", DOC_002, "§ 7.2", 329,
+         "le montant du plan d'aide (A) devient le montant de la fraction du plan d'aide acceptée par le "
+         "bénéficiaire et non plus du montant du plan d'aide utilisé."),
+    Rule("option_7_3", "Option 7.3 : participation sur les seules ressources (GIR 1 à 3, voire 4)", DOC_002,
+         "§ 7.3", 335,
+         "Il n'est pris en compte dans la formule que du revenu mensuel de la personne ainsi que de la "
+         "majoration pour aide constante d'une tierce personne et non plus du montant de la fraction du plan "
+         "d'aide utilisé par le bénéficiaire."),
+]}
 
 #: Share of the annual lump sum paid in monthly instalments (seed 002 § 6.1, l. 255).
 MONTHLY_SHARE = 0.90

@@ -19,8 +19,14 @@ from query.db import Database
 
 
 @st.cache_resource
+def _database(path: str) -> Database:
+    return Database(path)
+
+
 def database() -> Database:
-    return Database(default_db_path())
+    """The process's read-only Database of `$OBSERVATOIRE_DB` (one per path: a process that is pointed
+    at another file, as the tests do, never keeps reading the first one)."""
+    return _database(str(default_db_path()))
 
 
 def version() -> str:
