@@ -9,9 +9,14 @@ from query import journal, territoires
 from query.db import Database
 
 
-@st.cache_resource
 def database() -> Database:
-    return Database(default_db_path())
+    """The served database, one reader per path (`OBSERVATOIRE_DB` is read on every call)."""
+    return _database(str(default_db_path()))
+
+
+@st.cache_resource
+def _database(path: str) -> Database:
+    return Database(path)
 
 
 def version() -> str:
