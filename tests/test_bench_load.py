@@ -167,12 +167,13 @@ def test_large_messages_the_client_holds_are_sent_back_as_references(app_url):
         async with ProtocolSession(app_url) as session:
             first = await session.open("", "dep=61")
             before = (list(session.texts), sorted(session.widgets))
-            held = len(session.cache)
+            held, held_bytes = len(session.cache), sum(map(len, session.cache.values()))
             again = await session.rerun()
-            return first, again, held, session.cache_hits, before, (list(session.texts), sorted(session.widgets))
-    first, again, held, hits, before, after = _run(scenario())
-    assert held >= 1 and hits >= 1
-    assert again.bytes < first.bytes / 2
+            return (first, again, held, held_bytes, session.cache_hits, before,
+                    (list(session.texts), sorted(session.widgets)))
+    first, again, held, held_bytes, hits, before, after = _run(scenario())
+    assert held >= 1 and hits >= 1 and held_bytes > 10_000  # the maps are among the cached messages
+    assert first.bytes - again.bytes > 0.9 * held_bytes  # what the client holds is not sent again
     assert after == before and not again.exceptions
 
 

@@ -4,14 +4,12 @@ websocket by its page hash (a crafted client) gets the refusal, never the upload
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.load_ws import ProtocolSession
 from etl import accounts
-from tests.conftest import ROOT, start_app
+from tests.conftest import ROOT, run_async, start_app
 from ui import auth
 
 PASSWORD = "un mot de passe assez long"
@@ -136,7 +134,7 @@ def test_a_crafted_websocket_session_asking_for_the_page_hash_gets_nothing(home,
             return session.texts
 
     try:
-        texts = asyncio.run(crafted())
+        texts = run_async(crafted())
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -18,15 +18,14 @@ from query import journal, territoires
 from query.db import Database
 
 
+def database() -> Database:
+    """The served database, one reader per path (`OBSERVATOIRE_DB` is read on every call)."""
+    return _database(str(default_db_path()))
+
+
 @st.cache_resource
 def _database(path: str) -> Database:
     return Database(path)
-
-
-def database() -> Database:
-    """The process's read-only Database of `$OBSERVATOIRE_DB` (one per path: a process that is pointed
-    at another file, as the tests do, never keeps reading the first one)."""
-    return _database(str(default_db_path()))
 
 
 def version() -> str:
