@@ -42,3 +42,17 @@ def test_a_comment_on_a_missing_column_fails_the_build(tmp_path):
         assert "name" in str(exc) or "column" in str(exc).lower()
     else:
         raise AssertionError("a COMMENT ON COLUMN for a column the table lacks must raise")
+
+
+def test_an_incremental_publication_keeps_the_descriptions(small_db_path, tmp_path):
+    """`etl.publish.build_incremental` drops and re-creates a family's tables: their COMMENT ON
+    come back (the page stays true for a database managed by publications)."""
+    from etl import ctg, publish
+
+    inputs = tmp_path / "entrees"
+    inputs.mkdir()
+    target = tmp_path / "publiee.duckdb"
+    publish.build_incremental(small_db_path, target, [ctg], inputs, ["35", "61"])
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert dictionary.undocumented(con) == []
+        assert dictionary.render(con) == DOCS.read_text(encoding="utf-8")
