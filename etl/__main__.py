@@ -1,4 +1,6 @@
-"""Command line: `python -m etl build …`, `bench …`, `export …`, `schema …` (also `observatoire-etl`)."""
+"""Command line: `python -m etl build …`, `export …`, `schema …`, `publish …` (also `observatoire-etl`).
+
+Benchmarks moved to `python -m bench <what>` (bench/)."""
 
 from __future__ import annotations
 
