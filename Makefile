@@ -55,8 +55,10 @@ serve: install chromium-optional caddy
 	$(PY) -m etl build --if-missing
 	$(PY) -m serving --workers $(WORKERS) --port $(PORT)
 
-bench: install
-	$(PY) -m etl bench reference
+# Benchmarks live in bench/ (not installed), their extra dependencies in the [bench] extra.
+bench: $(PY)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m bench reference
 
 clean:
 	rm -rf $(VENV) data/observatoire.duckdb data/*.tmp-*

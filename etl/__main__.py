@@ -1,4 +1,6 @@
-"""Command line: `python -m etl build …`, `python -m etl bench …`, `python -m etl export …` (also `observatoire-etl`)."""
+"""Command line: `python -m etl build …`, `export …`, `schema …`, `publish …` (also `observatoire-etl`).
+
+Benchmarks moved to `python -m bench <what>` (bench/)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from common.config import default_db_path
 from etl import build as building
 from etl.errors import CheckFailed, InputRejected
 
@@ -27,18 +30,28 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--departements", type=_departements, default=None,
                    help="restreint la construction, ex. 35,61 (défaut : toute la France)")
     b.add_argument("--if-missing", action="store_true", help="ne construit que si la base est absente")
-    bench = sub.add_parser("bench", help="mesures de performance (imprime des chiffres)")
-    bench.add_argument("what", help="ce qui est mesuré : module etl/bench_<what>.py (reference, …)")
-    bench.add_argument("options", nargs=argparse.REMAINDER, help="options du banc de mesure")
-    from etl import download
     # -- export (etl/export_cli.py) --
-    from etl import export_cli
+    from etl import download, export_cli
     export_cli.add_arguments(sub.add_parser("export", help="exports par lot : fiches EPCI d'un département, cartes"))
     # -- download (etl/download.py) --
-    download.add_arguments(sub.add_parser("download", help="télécharge les fichiers officiels INSEE et data.caf.fr (sommes de contrôle)"))
+    download.add_arguments(
+        sub.add_parser("download", help="télécharge les fichiers officiels INSEE et data.caf.fr (sommes de contrôle)")
+    )
     # -- formats (etl/formats_doc.py): the « Fichiers reconnus » table from the loaders' declarations --
     f = sub.add_parser("formats", help="table des fichiers reconnus (déclarations des chargeurs)")
-    f.add_argument("--readme", type=Path, default=None, help="réécrit la section « Fichiers reconnus » de ce fichier")
+    f.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        help="réécrit la section « Fichiers reconnus » de ce fichier (docs/chargeurs.md)",
+    )
+    f.add_argument("--docs", dest="readme", type=Path, help="même option : la page docs/chargeurs.md")
+    # -- schema (etl/dictionary.py): docs/schema.md from a built database's COMMENT ON --
+    sc = sub.add_parser("schema", help="dictionnaire des données (COMMENT ON de la base construite)")
+    sc.add_argument(
+        "--db", type=Path, default=None, help="base lue (défaut : $OBSERVATOIRE_DB ou data/observatoire.duckdb)"
+    )
+    sc.add_argument("--docs", type=Path, default=None, help="réécrit ce fichier Markdown (docs/schema.md)")
     # -- publish, history, rollback, admin (etl/publish_cli.py) --
     from etl import publish_cli
     publish_cli.add_arguments(sub)
@@ -57,22 +70,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "formats":  # etl/formats_doc.py
         from etl import formats_doc
         if args.readme:
-            console.print(f"{args.readme} : {'mis à jour' if formats_doc.update(args.readme) else 'déjà à jour'}")
+            try:
+                changed = formats_doc.update(args.readme)
+            except ValueError as exc:  # the table lives in docs/chargeurs.md since the README was shortened
+                console.print(f"[red]{exc}[/red] — la table est dans docs/chargeurs.md : --docs docs/chargeurs.md")
+                return 1
+            console.print(f"{args.readme} : {'mis à jour' if changed else 'déjà à jour'}")
         else:
             print(formats_doc.render(), end="")
+        return 0
+    if args.command == "schema":  # etl/dictionary.py
+        from etl import dictionary
+        db = Path(args.db or default_db_path())
+        if args.docs:
+            console.print(f"{args.docs} : {'mis à jour' if dictionary.write_docs(db, args.docs) else 'déjà à jour'}")
+        else:
+            import duckdb
+            with duckdb.connect(str(db), read_only=True) as con:
+                print(dictionary.render(con), end="")
         return 0
     if args.command in ("publish", "history", "rollback", "admin"):  # etl/publish_cli.py
         from etl import publish_cli
         return publish_cli.main(args, console)
-    if args.command == "bench":
-        import importlib
-        try:
-            module = importlib.import_module(f"etl.bench_{args.what}")
-        except ModuleNotFoundError:
-            console.print(f"[red]banc de mesure inconnu :[/red] {args.what}")
-            return 1
-        return module.main(args.options)
-    db = Path(args.db or building.default_db_path())
+    db = Path(args.db or default_db_path())
     if args.if_missing and db.exists():
         console.print(f"base présente : {db}")
         return 0

@@ -1,6 +1,6 @@
 """Local data-manager accounts (standalone deployments), in a file outside the repository.
 
-`comptes.json` in the publication space (`etl.store.home()`, or `$OBSERVATOIRE_ACCOUNTS`): one
+`comptes.json` in the publication space (`common.store.home()`, or `$OBSERVATOIRE_ACCOUNTS`): one
 entry per user with an argon2id hash (argon2-cffi), the count of consecutive failed attempts and
 the end of a lock. There is no default account and no default password: `python -m etl admin
 add-user NAME` creates one. `MAX_FAILURES` wrong passwords in a row lock the account for
@@ -21,7 +21,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from etl.store import home
+from common.store import home
 
 ACCOUNTS_ENV = "OBSERVATOIRE_ACCOUNTS"
 #: Wrong passwords in a row before the account is locked.

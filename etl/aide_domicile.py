@@ -29,12 +29,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl import readers
+from etl import contract, readers
 from etl.build import BuildContext, Step
-from etl import contract
 from etl.common import frame_csv, frame_xlsx, words
-from etl.contract import Format
 from etl.communes_map import CommuneResolver
+from etl.contract import Format
 from etl.errors import InputRejected, Problem
 from etl.sources import Source, sha256_of
 from methods import cpom
@@ -124,7 +123,10 @@ DDL = {
 # -- templates -----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Template:
+class Layout:
+    """A file layout the page documents and offers as a blank file (not a `contract.Template`, which is
+    one downloadable file built from it: `templates()` below)."""
+
     name: str
     title: str
     columns: dict[str, str]          # column → what to write in it
@@ -135,7 +137,7 @@ class Template:
 
 
 TEMPLATES = {t.name: t for t in [
-    Template("paniers_suivi", "Suivi mensuel des paniers de services par caisse", {
+    Layout("paniers_suivi", "Suivi mensuel des paniers de services par caisse", {
         "caisse": "caisse de retraite (CARSAT / CNAV IdF / CGSS…), texte libre stable d'un mois à l'autre",
         "mois": "mois du flux : AAAA-MM (ou MM/AAAA, JJ/MM/AAAA : ramené au 1er du mois)",
         "demandes_recues": "demandes reçues dans le mois (entier ≥ 0)",
@@ -144,7 +146,7 @@ TEMPLATES = {t.name: t for t in [
     }, [["CARSAT Bretagne", "2024-01", "120", "95", "40"],
         ["CARSAT Bretagne", "2024-02", "110", "90", "38"],
         ["CARSAT Normandie", "2024-01", "80", "60", "25"]]),
-    Template("paniers_detail", "Paniers accordés par niveau, famille de services et type de territoire", {
+    Layout("paniers_detail", "Paniers accordés par niveau, famille de services et type de territoire", {
         "caisse": "caisse de retraite (même libellé que dans paniers_suivi)",
         "mois": "mois d'attribution : AAAA-MM",
         "niveau": "niveau du panier tel que défini par la caisse (ex. « niveau 1 »)",
@@ -153,7 +155,7 @@ TEMPLATES = {t.name: t for t in [
         "nb_paniers": "nombre de paniers accordés (entier ≥ 0)",
     }, [["CARSAT Bretagne", "2024-01", "niveau 1", FAMILLES[0], "rural", "25"],
         ["CARSAT Bretagne", "2024-01", "niveau 2", FAMILLES[1], "urbain", "15"]]),
-    Template("saad_services", "Services d'aide et d'accompagnement à domicile (SAAD)", {
+    Layout("saad_services", "Services d'aide et d'accompagnement à domicile (SAAD)", {
         "service_id": "identifiant stable du service (FINESS, SIRET ou code interne)",
         "nom": "nom du service",
         "statut": "CCAS/CIAS ; associatif ; entreprise ; autre public",
@@ -164,7 +166,7 @@ TEMPLATES = {t.name: t for t in [
     }, [["350000001", "SAAD du CCAS de Fougères", "CCAS/CIAS", "1 place Aristide Briand", "35115",
          "48,3525", "-1,1986"],
         ["610000001", "Service d'aide à domicile d'Alençon", "associatif", "", "61001", "", ""]]),
-    Template("saad_indicateurs", "Indicateurs clés UNCCAS-MISAP par service et période (format long)", {
+    Layout("saad_indicateurs", "Indicateurs clés UNCCAS-MISAP par service et période (format long)", {
         "service_id": "identifiant du service (présent dans saad_services)",
         "periode": "AAAA (année), AAAA-S1/S2 (semestre), AAAA-T1…T4 (trimestre), AAAA-MM (mois), "
                    "AAAA-Wnn (semaine ISO)",

@@ -19,16 +19,11 @@ from typing import Callable, Protocol
 import duckdb
 import pandas as pd
 
-from etl import checks, contract, readers, reference, schema
+from common.config import default_db_path
+from etl import checks, contract, dictionary, readers, reference, schema
 from etl.errors import InputRejected
 from etl.sources import SOURCES_DDL, Source, register
 from geo import shapes
-
-DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "observatoire.duckdb"
-
-
-def default_db_path() -> Path:
-    return Path(os.environ.get("OBSERVATOIRE_DB") or DEFAULT_DB)
 
 
 @dataclass
@@ -118,7 +113,7 @@ def step_write_reference(ctx: BuildContext) -> int:
     ref = ctx.state.pop("reference")
     con = ctx.con
     rows = 0
-    for table, ddl in schema.REFERENCE_DDL.items():
+    for ddl in schema.REFERENCE_DDL.values():
         con.execute(ddl)
     tables = {
         "regions": ref.regions, "departements": ref.departements, "epci": ref.epci,
@@ -210,6 +205,7 @@ def build(db_path: Path | None = None, departements: list[str] | None = None,
                     "departements": ",".join(departements) if departements else "",
                     "input_dir": str(input_dir or "")}
             con.executemany("INSERT INTO build_info VALUES (?, ?)", list(info.items()))
+            dictionary.apply(con)  # COMMENT ON every table and column (etl/dictionary.sql)
             con.execute("CHECKPOINT")
             con.close()
             os.replace(tmp, db_path)

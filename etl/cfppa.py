@@ -36,14 +36,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.build import BuildContext, Step
 from etl import contract
+from etl.build import BuildContext, Step
 from etl.common import departement_of, words
-from etl.contract import Format, Loader, Parsed, Template
 from etl.communes_map import CommuneResolver
+from etl.contract import Format, Loader, Parsed, Template
 from etl.errors import InputRejected, Problem
-from etl.readers import (parse_amount, parse_code_commune, parse_code_departement, parse_int,
-                         read_table, require_columns)
+from etl.readers import parse_amount, parse_code_commune, parse_code_departement, parse_int, read_table, require_columns
 from etl.sources import Source, sha256_of
 from methods.cfppa import CNSA, OSS, allocate_cents, allocate_cents_grouped
 

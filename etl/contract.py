@@ -43,7 +43,7 @@ STATUSES = (LOADED, REJECTED, NOT_READ)
 @dataclass(frozen=True)
 class Format:
     """An input file as its publisher (or the observatory's template) ships it. The label is written
-    under every figure it feeds; the declaration also feeds the README's « Fichiers reconnus » table."""
+    under every figure it feeds; the declaration also feeds the « Fichiers reconnus » table of docs/chargeurs.md."""
 
     key: str            # short key, prefix of the `sources.source` value
     label: str          # human label (captions, exports)

@@ -22,14 +22,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.build import BuildContext, Step
 from etl import contract
+from etl.build import BuildContext, Step
 from etl.common import fold, frame_csv
-from etl.contract import Format, Loader, Parsed, Template
 from etl.communes_map import CommuneResolver
+from etl.contract import Format, Loader, Parsed, Template
 from etl.errors import InputRejected, Problem
-from etl.readers import (Validator, parse_code_commune, parse_code_departement, parse_date, parse_siren,
-                         read_table, require_columns)
+from etl.readers import (
+    Validator,
+    parse_code_commune,
+    parse_code_departement,
+    parse_date,
+    parse_siren,
+    read_table,
+    require_columns,
+)
 from etl.sources import Source, sha256_of
 from methods import ctg as method
 
@@ -54,9 +61,14 @@ SOURCE_RAPPORT = Source(
     vintage="2018-2021", nature="quoted-from-report", licence="Licence Ouverte 2.0 (rapport public)",
     reference=f"{REPORT_FILE}, ligne citée par convention (colonne source_line)")
 SOURCE_CHIFFRES = Source(
-    source="ctg-chiffres-igas", name="Taux de couverture CTG, objectifs et compteurs cités par le rapport IGAS 2020-098R",
-    publisher="IGAS (d'après les CPOG CAF et COG MSA)", vintage="2018-2023", nature="quoted-from-report",
-    licence="Licence Ouverte 2.0 (rapport public)", reference=f"{REPORT_FILE}, colonne source_line")
+    source="ctg-chiffres-igas",
+    name="Taux de couverture CTG, objectifs et compteurs cités par le rapport IGAS 2020-098R",
+    publisher="IGAS (d'après les CPOG CAF et COG MSA)",
+    vintage="2018-2023",
+    nature="quoted-from-report",
+    licence="Licence Ouverte 2.0 (rapport public)",
+    reference=f"{REPORT_FILE}, colonne source_line",
+)
 SOURCE_PRIORITES = Source(
     source="ctg-priorites-igas", name="Territoires prioritaires cités par le rapport IGAS 2020-098R",
     publisher="IGAS (d'après SDSF, SDASP, MSA, SDAASP de l'Orne)", vintage="2017-2020",
@@ -154,18 +166,39 @@ def parse_date_period(text: str) -> tuple[dt.date, str]:
 def template_frame() -> pd.DataFrame:
     """The template with two real example rows (from the embedded default registry)."""
     examples = [
-        {"identifiant": "35-CTG-COUESNON", "instrument": "CTG", "code_departement": "35",
-         "intitule": "CTG Couesnon Marches de Bretagne", "signataires": "CAF d'Ille-et-Vilaine|CC Couesnon Marches de Bretagne",
-         "siren_epci": "200070688", "date_signature": "2018-12", "statut": "signée",
-         "reference": "Rapport IGAS 2020-098R, l.3137"},
-        {"identifiant": "35-CTG-STGREGOIRE-CHEVAIGNE", "instrument": "CTG", "code_departement": "35",
-         "intitule": "CTG communale Saint-Grégoire / Chevaigné", "signataires": "CAF d'Ille-et-Vilaine|Saint-Grégoire|Chevaigné",
-         "communes": "35278|35079", "date_signature": "2020", "statut": "signée",
-         "reference": "Rapport IGAS 2020-098R, l.3987"},
-        {"identifiant": "61-MSAF-DOMFRONT", "instrument": "charte MSA familles", "code_departement": "61",
-         "intitule": "Charte « Avec les familles » Domfront Tinchebray", "signataires": "MSA Mayenne-Orne-Sarthe|CAF de l'Orne|CC Domfront Tinchebray Interco",
-         "siren_epci": "200071520", "date_signature": "14/11/2019", "statut": "signée",
-         "reference": "Rapport IGAS 2020-098R, l.1101"},
+        {
+            "identifiant": "35-CTG-COUESNON",
+            "instrument": "CTG",
+            "code_departement": "35",
+            "intitule": "CTG Couesnon Marches de Bretagne",
+            "signataires": "CAF d'Ille-et-Vilaine|CC Couesnon Marches de Bretagne",
+            "siren_epci": "200070688",
+            "date_signature": "2018-12",
+            "statut": "signée",
+            "reference": "Rapport IGAS 2020-098R, l.3137",
+        },
+        {
+            "identifiant": "35-CTG-STGREGOIRE-CHEVAIGNE",
+            "instrument": "CTG",
+            "code_departement": "35",
+            "intitule": "CTG communale Saint-Grégoire / Chevaigné",
+            "signataires": "CAF d'Ille-et-Vilaine|Saint-Grégoire|Chevaigné",
+            "communes": "35278|35079",
+            "date_signature": "2020",
+            "statut": "signée",
+            "reference": "Rapport IGAS 2020-098R, l.3987",
+        },
+        {
+            "identifiant": "61-MSAF-DOMFRONT",
+            "instrument": "charte MSA familles",
+            "code_departement": "61",
+            "intitule": "Charte « Avec les familles » Domfront Tinchebray",
+            "signataires": "MSA Mayenne-Orne-Sarthe|CAF de l'Orne|CC Domfront Tinchebray Interco",
+            "siren_epci": "200071520",
+            "date_signature": "14/11/2019",
+            "statut": "signée",
+            "reference": "Rapport IGAS 2020-098R, l.1101",
+        },
     ]
     return pd.DataFrame([{c: e.get(c, "") for c in TEMPLATE_COLUMNS} for e in examples])
 
@@ -198,7 +231,9 @@ def template_xlsx() -> bytes:
     for name, (required, meaning) in TEMPLATE_COLUMNS.items():
         notice.append([name, "oui" if required else "non", meaning])
     notice.append([])
-    notice.append(["Nom du fichier", "", "conventions_territoriales*.csv|xlsx ou ctg*.csv|xlsx, dans le dossier --input"])
+    notice.append(
+        ["Nom du fichier", "", "conventions_territoriales*.csv|xlsx ou ctg*.csv|xlsx, dans le dossier --input"]
+    )
     notice.column_dimensions["A"].width = 26
     notice.column_dimensions["C"].width = 110
     out = io.BytesIO()
@@ -616,11 +651,25 @@ STEPS = [Step("conventions territoriales (CTG, chartes MSA)", step_conventions),
 
 # -- loader contract (etl/contract.py) -----------------------------------------------------------------
 
-FORMATS = (Format("ctg-registre", "CTG — registre des conventions territoriales (CTG, CEJ, chartes MSA)",
-                  "CAF / MSA (fichier fourni)", "docs/chargeurs.md#ctg",
-                  ("conventions_territoriales*.csv", "conventions_territoriales*.xlsx", "conventions_territoriales*.xls",
-                   "ctg*.csv", "ctg*.xlsx", "ctg*.xls"), licence=None, family="ctg",
-                  columns=tuple(c for c, (req, _) in TEMPLATE_COLUMNS.items() if req)),)
+FORMATS = (
+    Format(
+        "ctg-registre",
+        "CTG — registre des conventions territoriales (CTG, CEJ, chartes MSA)",
+        "CAF / MSA (fichier fourni)",
+        "docs/chargeurs.md#ctg",
+        (
+            "conventions_territoriales*.csv",
+            "conventions_territoriales*.xlsx",
+            "conventions_territoriales*.xls",
+            "ctg*.csv",
+            "ctg*.xlsx",
+            "ctg*.xls",
+        ),
+        licence=None,
+        family="ctg",
+        columns=tuple(c for c, (req, _) in TEMPLATE_COLUMNS.items() if req),
+    ),
+)
 
 
 def read(ctx: BuildContext) -> Parsed:

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from etl.build import default_db_path
+from common.config import default_db_path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

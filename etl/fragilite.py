@@ -1,7 +1,7 @@
 """Fragility of retirees (Observatoire des situations de fragilité): commune, EPCI and département
 aggregates of the individual score, plus the reference figures the IGAS report quotes.
 
-Inputs, picked from the `--input` folder (see the README, « Schéma par thème »):
+Inputs, picked from the `--input` folder (see docs/sources.md):
 1. `fragilite_individus_AAAA.parquet|.csv|.csv.gz` — individual extract (pseudonymised), one row per
    retiree: `code_insee`, `age` (or `annee_naissance`), `reversion`, `exo_csg`, optional `regime`.
    Tens of millions of rows: read and aggregated by DuckDB in one GROUP BY, never in Python.
@@ -26,12 +26,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from etl import readers
+from etl import contract, readers
 from etl.build import Step
-from etl import contract
 from etl.common import commune_code_text, departement_of, frame_csv
-from etl.contract import Format, Loader, Parsed, Template
 from etl.communes_map import CommuneResolver
+from etl.contract import Format, Loader, Parsed, Template
 from etl.errors import InputRejected, Problem
 from etl.sources import Source, sha256_of
 from methods import fragilite as method
@@ -214,7 +213,9 @@ def national_communes() -> pd.DataFrame:
     com = raw["communes"].drop(columns="geometry")
     deps = raw["departements"][["id", "code"]].rename(columns={"id": "departement_id", "code": "code_departement"})
     epci = raw["epci"][["id", "code"]].rename(columns={"id": "epci_id", "code": "siren_epci"})
-    current = com[com["type"] == "COM"].merge(deps, on="departement_id", how="left").merge(epci, on="epci_id", how="left")
+    current = (
+        com[com["type"] == "COM"].merge(deps, on="departement_id", how="left").merge(epci, on="epci_id", how="left")
+    )
     current["population"] = pd.to_numeric(current["population_municipale"]).astype("Int64")
     return current.rename(columns={"code": "code_insee"})[
         ["code_insee", "nom", "code_departement", "siren_epci", "population"]].reset_index(drop=True)
@@ -359,7 +360,7 @@ def _open_extract(con, path: Path) -> str:
             rel = con.read_csv(str(path), all_varchar=True, header=True)
     except duckdb.Error as exc:
         raise InputRejected([Problem(path.name, None, None, str(exc).splitlines()[0][:200],
-                                     "un fichier Parquet ou CSV lisible (en-tête sur la première ligne)")])
+                                     "un fichier Parquet ou CSV lisible (en-tête sur la première ligne)")]) from exc
     con.register("_frag_extract", rel)
     return "_frag_extract"
 
@@ -770,18 +771,36 @@ STEPS = [Step("fragilité des retraités", step_fragilite)]
 # -- loader contract (etl/contract.py): discovery and reading shared by the build and the check ----------
 
 FORMATS = (
-    Format("fragilite-individus", "Fragilité — extrait individuel pseudonymisé (régime de retraite)",
-           "caisse de retraite (fichier fourni)", "docs/chargeurs.md#fragilite",
-           ("fragilite_individus_AAAA.csv", "fragilite_individus_AAAA.parquet"), licence=None, family="fragilite",
-           columns=("code_insee", "age", "reversion", "exo_csg")),
-    Format("fragilite-communes", "Fragilité — agrégats communaux de l'Observatoire des fragilités",
-           "Inter-régimes, Observatoire des situations de fragilité (fichier fourni)", "docs/chargeurs.md#fragilite",
-           ("fragilite_communes_AAAA.csv", "fragilite_communes_AAAA.xlsx", "fragilite_communes_AAAA.xls"),
-           licence=None, family="fragilite",
-           columns=("code_insee", "n_retraites", "n_reversion", "n_exo_csg", "score_moyen")),
-    Format("fragilite-pop60", "Fragilité — population de 60 ans et plus par commune", "fichier fourni / INSEE",
-           "docs/chargeurs.md#fragilite", ("fragilite_pop60*.csv", "fragilite_pop60*.xlsx", "base-cc-evol-struct-pop-20AA.csv"),
-           licence=None, family="fragilite", columns=("code_insee", "n_60_plus")),
+    Format(
+        "fragilite-individus",
+        "Fragilité — extrait individuel pseudonymisé (régime de retraite)",
+        "caisse de retraite (fichier fourni)",
+        "docs/chargeurs.md#fragilite",
+        ("fragilite_individus_AAAA.csv", "fragilite_individus_AAAA.parquet"),
+        licence=None,
+        family="fragilite",
+        columns=("code_insee", "age", "reversion", "exo_csg"),
+    ),
+    Format(
+        "fragilite-communes",
+        "Fragilité — agrégats communaux de l'Observatoire des fragilités",
+        "Inter-régimes, Observatoire des situations de fragilité (fichier fourni)",
+        "docs/chargeurs.md#fragilite",
+        ("fragilite_communes_AAAA.csv", "fragilite_communes_AAAA.xlsx", "fragilite_communes_AAAA.xls"),
+        licence=None,
+        family="fragilite",
+        columns=("code_insee", "n_retraites", "n_reversion", "n_exo_csg", "score_moyen"),
+    ),
+    Format(
+        "fragilite-pop60",
+        "Fragilité — population de 60 ans et plus par commune",
+        "fichier fourni / INSEE",
+        "docs/chargeurs.md#fragilite",
+        ("fragilite_pop60*.csv", "fragilite_pop60*.xlsx", "base-cc-evol-struct-pop-20AA.csv"),
+        licence=None,
+        family="fragilite",
+        columns=("code_insee", "n_60_plus"),
+    ),
 )
 
 PATTERNS = {"individus": EXTRACT_PATTERN, "communes": AGGREGATE_PATTERN, "pop60": POP60_PATTERN}

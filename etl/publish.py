@@ -43,11 +43,11 @@ from pathlib import Path
 
 import duckdb
 
+from common.store import BASCULE, ECHOUEE, EN_COURS, REUSSIE, Store, keep_versions, now, point_served_at, served_version
 from etl import build as building
-from etl import checks, readers, registry, staging
+from etl import checks, dictionary, readers, registry, staging
 from etl.errors import CheckFailed, InputRejected, Problem
-from etl.store import BASCULE, ECHOUEE, EN_COURS, REUSSIE, Store, keep_versions, now, point_served_at, \
-    served_version
+
 # The one etl module that reads through the query layer: key figures of the journal are the pages' own
 # declared reads (statistical secrecy included), never a second copy of them.
 from query import journal
@@ -229,6 +229,7 @@ def build_incremental(base: Path, target: Path, modules: list, input_dir: Path,
         info = {"built_at": loaded_at.isoformat(), "input_dir": str(input_dir), **(extra_info or {})}
         con.execute("DELETE FROM build_info WHERE list_contains(?, key)", [list(info)])
         con.executemany("INSERT INTO build_info VALUES (?, ?)", list(info.items()))
+        dictionary.apply(con)  # the re-created tables get their COMMENT ON back
         con.execute("CHECKPOINT")
         con.close()
         os.replace(work, target)
@@ -461,7 +462,9 @@ def publish(db_path: Path, files: list[tuple[str, bytes]] = (), withdraw: list[s
             rewritten = None if modules is None else \
                 set().union(*(module_tables(m) for m in modules)) | {"sources", "build_warnings", "fichiers_entree"}
             after = table_checksums(target, rewritten, before)
-            counts = {t: [before.get(t, [None])[0], after.get(t, [None])[0]] for t in sorted(before.keys() | after.keys())}
+            counts = {
+                t: [before.get(t, [None])[0], after.get(t, [None])[0]] for t in sorted(before.keys() | after.keys())
+            }
             figures = _moved(_key_figures(base), _key_figures(target))
             store.update_row(row, status=BASCULE, version=row, row_counts=counts, key_figures=figures,
                              checksums=after, progress="bascule de la base servie")
@@ -504,7 +507,9 @@ def rollback(db_path: Path, version: int, who: str, store: Store | None = None) 
             if after != origin[-1].get("checksums") and origin[-1].get("checksums"):
                 raise PublicationRefused(f"la version {version} a été modifiée depuis sa publication "
                                          "(empreintes différentes du journal) : retour refusé")
-            counts = {t: [before.get(t, [None])[0], after.get(t, [None])[0]] for t in sorted(before.keys() | after.keys())}
+            counts = {
+                t: [before.get(t, [None])[0], after.get(t, [None])[0]] for t in sorted(before.keys() | after.keys())
+            }
             store.update_row(row, status=BASCULE, version=int(version), manifest=origin[-1].get("manifest") or {},
                              row_counts=counts, key_figures=_moved(_key_figures(base), _key_figures(target)),
                              checksums=after, mode="retour")

@@ -6,8 +6,8 @@ import getpass
 import os
 from pathlib import Path
 
-from etl import build as building
-from etl.store import PublicationRunning, Store
+from common.config import default_db_path
+from common.store import PublicationRunning, Store
 
 COMMANDS = ("publish", "history", "rollback", "admin")
 
@@ -64,7 +64,7 @@ def main(args, console) -> int:
     if args.command == "history":
         return _history(store, args, console)
     from etl import publish
-    db = Path(args.db or building.default_db_path())
+    db = Path(args.db or default_db_path())
     who = args.who or os.environ.get("USER") or getpass.getuser()
     try:
         if args.command == "rollback":
@@ -91,7 +91,7 @@ def main(args, console) -> int:
 
 def managed_refusal(db: Path) -> str | None:
     """Why `python -m etl build` must not write `db` (a link to a kept version), or None."""
-    from etl.store import served_version
+    from common.store import served_version
     version = served_version(Store(), db)
     if version is None:
         return None

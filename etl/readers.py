@@ -94,10 +94,10 @@ def read_table(path: Path, sheet: str | int | None = None, header_row: int = 0) 
             frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
                                   header=header_row, dtype=str, keep_default_na=False)
         except ValueError as exc:  # unknown sheet
-            raise InputRejected([Problem(path.name, None, None, sheet, f"une feuille existante ({exc})")])
+            raise InputRejected([Problem(path.name, None, None, sheet, f"une feuille existante ({exc})")]) from exc
         except Exception as exc:  # corrupt or truncated workbook
             raise InputRejected([Problem(path.name, None, None, type(exc).__name__,
-                                         "un classeur Excel lisible (fichier tronqué ?)")])
+                                         "un classeur Excel lisible (fichier tronqué ?)")]) from exc
     elif suffix in (".csv", ".txt", ".tsv"):
         text, _ = read_text(path)
         if not text.strip():
@@ -107,7 +107,7 @@ def read_table(path: Path, sheet: str | int | None = None, header_row: int = 0) 
                                 keep_default_na=False, skiprows=header_row, engine="python")
         except (pd.errors.ParserError, csv.Error) as exc:
             raise InputRejected([Problem(path.name, None, None, str(exc)[:200],
-                                         "un CSV au nombre de colonnes constant (fichier tronqué ?)")])
+                                         "un CSV au nombre de colonnes constant (fichier tronqué ?)")]) from exc
         short = frame.isna().any(axis=1).to_numpy().nonzero()[0]
         if len(short):  # rows with fewer fields than the header: a cut download or a lost separator
             raise InputRejected([Problem(path.name, header_row + 2 + int(i), None,
@@ -268,11 +268,3 @@ def parse_siren(text: str) -> str:
         raise ValueError(text)
     return code
 
-
-def parse_bool(text: str) -> bool:
-    value = str(text).strip().lower()
-    if value in ("1", "oui", "o", "true", "vrai", "yes", "y", "x"):
-        return True
-    if value in ("0", "non", "n", "false", "faux", "no", ""):
-        return False
-    raise ValueError(text)

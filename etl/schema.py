@@ -1,4 +1,4 @@
-"""The database contract: table names, columns, types, meaning. Documented again in the README.
+"""The reference tables: names, columns, types (described in etl/dictionary.sql, docs/schema.md).
 
 Geometries are WKB BLOBs in EPSG:4326: `geometry` is the packaged contour, `geometry_simple` the
 coverage-simplified variant for maps (see `geo.shapes.TOLERANCE_M`).

@@ -11,7 +11,7 @@ A file sent through the « Vérifier un fichier » page goes through, in order:
    file written under a sanitised name (never the sender's name as a path), removed afterwards;
 3. validation — the staging directory is handed to the *build's own* discovery and reading
    functions (`etl/cfppa.py`, `etl/fragilite.py`, `etl/ctg.py`, `etl/aide_domicile.py`,
-   `etl/insee.py`), with the reference of the served database attached READ_ONLY in a fresh
+   `etl/insee/loader.py`), with the reference of the served database attached READ_ONLY in a fresh
    in-memory DuckDB (commune remapping through `CommuneResolver`): the problems listed are those
    the build would reject the file with, the warnings those it would log.
 
@@ -38,10 +38,11 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from etl import aide_domicile, cfppa, contract, ctg, fragilite, insee, programmes, readers
+from etl import aide_domicile, cfppa, contract, ctg, fragilite, programmes, readers
 from etl.build import BuildContext
 from etl.common import column_key, frame_csv, sha256_bytes
 from etl.errors import Problem
+from etl.insee import loader as insee
 from methods.secret import SECRET_THRESHOLD
 
 #: Largest upload accepted (the page's `server.maxUploadSize` is the same 20 Mo).

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -23,8 +22,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from fpdf import FPDF  # noqa: E402
 
+from common.fiche import Chart, Fiche, Section  # noqa: E402,F401  (the data model, re-exported)
+from common.format import nombre  # noqa: E402
+from common.palettes import COMPARE_COLOURS  # noqa: E402
 from export import printmap  # noqa: E402
-from ui.format import nombre  # noqa: E402
+from query import fiche as fiche_query  # noqa: E402
+from query import territoires  # noqa: E402
 
 FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"),
              Path(matplotlib.get_data_path()) / "fonts" / "ttf"]
@@ -32,48 +35,7 @@ FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"),
 LATIN1_FALLBACK = {"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-",
                    "…": "...", "\u202f": " ", "\u00a0": " ", "€": "EUR", "≥": ">=", "≤": "<=", "½": "1/2"}
 BLUE, RED, GREY = (29, 92, 140), (176, 0, 32), (80, 80, 80)
-#: Okabe-Ito: the territory, its département, France (colour-blind safe, distinct in greyscale).
-COMPARE_COLOURS = ("#0072B2", "#E69F00", "#999999")
 _lock = threading.Lock()
-
-
-@dataclass
-class Chart:
-    """Data of a section's chart. kind: "compare" (rows indicateur × columns territories),
-    "timeline" (label, start, end, state), "barh" (label, value), "indicators" (libelle, valeur,
-    reference, defavorable), "map" (`spec`: the keyword arguments of a `printmap.PrintMap`)."""
-    kind: str
-    data: pd.DataFrame | None = None
-    title: str = ""
-    unit: str = ""
-    spec: dict | None = None
-
-
-@dataclass
-class Section:
-    title: str
-    lines: list[str]
-    simulated: bool = False
-    sources: list[str] = field(default_factory=list)
-    millesime: str | None = None
-    chart: Chart | None = None
-
-
-@dataclass
-class Fiche:
-    title: str
-    subtitle: str
-    figures: list[tuple[str, str]]
-    sections: list[Section]
-    sources: list[str]
-    map_png: bytes | None = None
-    exported_on: dt.date = field(default_factory=dt.date.today)
-    url: str = ""
-    method: str = ""
-
-    @property
-    def simulated(self) -> bool:
-        return any(s.simulated for s in self.sections)
 
 
 class _Pdf(FPDF):
@@ -300,21 +262,17 @@ def _section(pdf: _Pdf, section: Section, db) -> None:
 
 def epci_fiche_pdf(db, siren: str, base_url: str | None = None) -> bytes:
     """The fiche of one EPCI (2 to 4 pages)."""
-    from query import fiche as fiche_query
     return render_pdf(fiche_query.fiche_epci(db, siren, base_url=base_url), db)
 
 
 def commune_fiche_pdf(db, code: str, base_url: str | None = None) -> bytes:
     """The fiche of one commune, its fragility drawn among its EPCI's communes."""
-    from query import fiche as fiche_query
     return render_pdf(fiche_query.fiche_commune(db, code, base_url=base_url), db)
 
 
 def departement_fiches_pdf(db, departement: str, progress=None, base_url: str | None = None) -> bytes:
     """Every EPCI fiche of a département in one PDF (EPCI touching it, by name); `progress(i, n, name)`
     is called before each fiche."""
-    from query import fiche as fiche_query
-    from query import territoires
     epcis = territoires.epci_of_departement(db, departement)
     pdf = _Pdf()
     n = len(epcis)

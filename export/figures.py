@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import base64
 import copy
-from html import escape
 import os
 import shutil
 import threading
+from html import escape
 from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from common.format import PLOTLY_SEPARATORS
 from export.meta import ExportMeta
 from export.printmap import PrintMap, footer_blocks, header_lines, wrap
 from export.printmap import render as render_map
-from ui.format import PLOTLY_SEPARATORS
 
 TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "data" / "topojson"
 #: A4 width at 300 dpi is 2480 px: a 1240 px layout rendered at scale 2.

@@ -31,10 +31,10 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
+from common.format import nombre  # noqa: E402
 from export.meta import ExportMeta  # noqa: E402
 from geo.shapes import METRIC_CRS, WGS84, zone_of  # noqa: E402
 from query import territoires  # noqa: E402
-from ui.format import nombre  # noqa: E402
 
 #: A4 width at 300 dpi: 2480 px.
 WIDTH_IN, DPI = 2480 / 300, 300
@@ -552,7 +552,7 @@ def _neighbour_names(ax, renderer, context, shapes_, frame) -> None:
     mapped = shapely.union_all(list(shapes_.values))
     axbox = ax.get_window_extent(renderer)
     placed = [t.get_window_extent(renderer) for t in ax.texts]
-    for code, row in context["departements"].iterrows():
+    for _code, row in context["departements"].iterrows():
         visible = row.geometry.intersection(inner).difference(mapped)
         if visible.is_empty or visible.area < 0.02 * inner.area:
             continue
@@ -590,7 +590,7 @@ def _commune_labels(ax, renderer, spec, shapes_, names, context, reserved=()) ->
                          zorder=7, bbox=_halo())
         box = artist.get_window_extent(renderer)
         if _free(box, placed, axbox):
-            dot = ax.scatter([point.x], [point.y], s=10 if is_chef else 5, color="#111111", zorder=7,
+            ax.scatter([point.x], [point.y], s=10 if is_chef else 5, color="#111111", zorder=7,
                              marker="s" if is_chef else "o")
             placed.append(box)
             labels.append(names.get(code, code))

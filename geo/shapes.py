@@ -27,7 +27,7 @@ METRIC_CRS = {
 }
 
 #: Default tolerances (metres) of the simplified map variant per level. Chosen so that the EPCI
-#: GeoJSON of all France stays under 2 MB and one département's under 200 KB (see `etl bench`).
+#: GeoJSON of all France stays under 2 MB and one département's under 200 KB (see `python -m bench reference`).
 TOLERANCE_M = {"communes": 150.0, "epci": 1000.0, "departements": 1500.0, "regions": 2500.0}
 
 #: Decimal places kept in GeoJSON coordinates (4 ≈ 11 m: finer than the simplification).

@@ -89,7 +89,8 @@ RULES: dict[str, Rule] = {r.key: r for r in [
          "le total des dépenses de structures (G1 + G3 + dépenses de personnels autres qu'aides à domicile, "
          "auxiliaires de vies sociale et aides médico-psychologique) est compris entre...... % et...... % des "
          "dépenses brutes totales du SAAD."),
-    Rule("forfait_usager", "Forfait utilisateur : le plan d'aide signé, quelles que soient les heures réalisées (l. 35-37)",
+    Rule("forfait_usager",
+         "Forfait utilisateur : le plan d'aide signé, quelles que soient les heures réalisées (l. 35-37)",
          DOC_001, "« Le CPOM, comment ça marche ? »", 35,
          "Etabli sur la base du plan d'aide signé par les 3 parties — Quel que soit le nombre d'heure réalisées "
          "— L'utilisateur ne paye que le ticket modérateur"),

@@ -12,7 +12,6 @@ Every function here is pure (pandas in, pandas out) and tested on hand-computed 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
@@ -337,8 +336,3 @@ def explain_gap(gap_points: float, n_registry: int, count_row, date, computed: f
     return " ".join(parts)
 
 
-
-def to_date(value) -> dt.date | None:
-    if value is None or pd.isna(value):
-        return None
-    return _ts(value).date()

@@ -266,5 +266,6 @@ def assess(frame: pd.DataFrame, reference_key: str, params: Parameters = Paramet
     out["fragile"] = is_fragile(out["score_moyen"], out["ref_seuil"].to_numpy(dtype=float))
     out["concentration"] = is_concentrated(out["n_60_plus"], params.concentration_min)
     out["moins_de_n_actions"] = is_under_covered(out["n_actions"], params.actions_max_exclusive)
-    out["prioritaire"] = out["fragile"] & out["concentration"] & out["moins_de_n_actions"]
+    out["prioritaire"] = priority(out["fragile"], out["n_60_plus"], out["n_actions"], params.concentration_min,
+                                  params.actions_max_exclusive)
     return out

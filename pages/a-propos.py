@@ -1,7 +1,8 @@
 import streamlit as st
 
+from common.format import nombre
+from query import territoires as territoires_reads
 from ui import data, state
-from ui.format import nombre
 
 state.territory()
 version = data.version()
@@ -14,7 +15,7 @@ st.markdown(
     "seulement à faire vivre le tableau de bord hors ligne : elles sont signalées partout où elles "
     "apparaissent. Les chiffres **cités** sont recopiés des rapports sources avec leur référence.")
 
-for row in data.sources(version).itertuples():
+for row in data.read(territoires_reads.sources, version).itertuples():
     with st.expander(f"{row.name} — donnée {NATURE.get(row.nature, row.nature)}", expanded=True):
         st.markdown(
             f"- **Éditeur** : {row.publisher}\n- **Millésime** : {row.vintage or '—'}\n"
@@ -32,9 +33,9 @@ if len(published):
         .set_index("fichier"))
 
 st.subheader("Tables")
-st.dataframe(data.table_counts(version), hide_index=True, width="stretch")
+st.dataframe(data.read(territoires_reads.table_counts, version), hide_index=True, width="stretch")
 
-warnings = data.build_warnings(version)
+warnings = data.read(territoires_reads.build_warnings, version)
 if len(warnings):
     st.subheader("Avertissements de la construction")
     for row in warnings.itertuples():

@@ -1,9 +1,10 @@
 import streamlit as st
 
+from common.format import date, nombre
 from export.meta import ExportMeta
+from query import territoires as territoires_reads
 from ui import accueil, data, state
 from ui.export import figure_downloads, table_downloads
-from ui.format import date, nombre
 
 territoire = state.territory()
 version = data.version()
@@ -12,29 +13,34 @@ st.title("Observatoire territorial de l'action sociale")
 st.caption("Action sociale des organismes de sécurité sociale (CAF, CARSAT, MSA, CPAM, AGIRC-ARRCO, "
            "CNRACL) et de leurs partenaires, par commune, EPCI et département.")
 
-sources = data.sources(version)
-info = data.build_info(version)
+sources = data.read(territoires_reads.sources, version)
+info = data.read(territoires_reads.build_info, version)
 simulated = sources[sources["nature"] == "simulated"]
 if len(simulated):
     st.warning(f"Données simulées présentes : {', '.join(simulated['name'])} — méthode réelle, "
                "valeurs inventées, signalées sur chaque page qui les montre.", icon="⚠️")
 
-epcis = data.epci_of_departement(version, territoire.departement)
-deps = data.departements(version).set_index("code")
+epcis = data.read(territoires_reads.epci_of_departement, version, territoire.departement)
+deps = data.read(territoires_reads.departements, version).set_index("code")
 col1, col2, col3, col4 = st.columns(4)
 col1.metric("Population du département", nombre(deps.at[territoire.departement, "population"]))
 col2.metric("EPCI touchant le département", nombre(len(epcis)))
 col3.metric("Communes du département",
-            nombre(int(data.communes(version, territoire.departement).shape[0])))
+            nombre(int(data.read(territoires_reads.communes, version, territoire.departement).shape[0])))
 col4.metric("Base construite le", date(info.get("built_at")))
 
 if territoire.epci:
     from export.fiche import epci_fiche_pdf
-    st.download_button(f"Fiche territoire (PDF A4) — {territoire.epci_nom}",
-                       lambda: epci_fiche_pdf(data.database(), territoire.epci),
-                       file_name=f"fiche-{territoire.epci}.pdf", mime="application/pdf",
-                       icon=":material/picture_as_pdf:", on_click="ignore", key="fiche-epci",
-                       help="2 à 4 pages A4 : carte de fragilité, chiffres clés, CTG, actions CFPPA, indicateurs INSEE, sources")
+    st.download_button(
+        f"Fiche territoire (PDF A4) — {territoire.epci_nom}",
+        lambda: epci_fiche_pdf(data.database(), territoire.epci),
+        file_name=f"fiche-{territoire.epci}.pdf",
+        mime="application/pdf",
+        icon=":material/picture_as_pdf:",
+        on_click="ignore",
+        key="fiche-epci",
+        help="2 à 4 pages A4 : carte de fragilité, chiffres clés, CTG, actions CFPPA, indicateurs INSEE, sources",
+    )
 
 with st.expander(f"Exports par lot — {territoire.departement_nom} ({territoire.departement})",
                  icon=":material/folder_zip:"):
@@ -79,7 +85,7 @@ table_downloads(epcis.drop(columns=["code_departement"]), meta, "table-epci")
 
 if territoire.epci:
     st.subheader(f"Communes — {territoire.epci_nom}")
-    members = data.communes(version, siren_epci=territoire.epci)
+    members = data.read(territoires_reads.communes, version, siren_epci=territoire.epci)
     member_map, member_print = accueil.commune_maps(version, territoire.epci)
     st.plotly_chart(member_map, width="stretch", key="carte_communes")
     commune_meta = ExportMeta(title="Population des communes", territory=territoire.epci_nom,

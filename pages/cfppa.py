@@ -1,12 +1,15 @@
 import pandas as pd
 import streamlit as st
 
-from etl import cfppa as templates
+from common.format import SECRET_LEGEND, nombre, pourcentage, with_secret_marks
+from etl import inputs
 from export.meta import ExportMeta
 from methods import cfppa as method
-from ui import cfppa as ui, data, state
+from query import cfppa as cfppa_reads
+from query import cfppa as q
+from ui import cfppa as ui
+from ui import data, state
 from ui.export import XLSX, figure_downloads, table_downloads
-from ui.format import SECRET_LEGEND, nombre, pourcentage, with_secret_marks
 
 territoire = state.territory()
 version = data.version()
@@ -18,16 +21,20 @@ st.caption("Conférence des financeurs de la prévention de la perte d'autonomie
            "axes du programme coordonné (art. L233-1 CASF), la place des organismes de sécurité sociale, et où "
            "ont lieu les actions de prévention financées.")
 
-dep_sources = ui.sources(version, dep)
+dep_sources = data.read(cfppa_reads.sources_cfppa, version, dep, shared=True)
 simulated = bool((dep_sources["nature"] == "simulated").any())
 source_lines = tuple(f"{r.name} ({r.vintage or 'millésime non précisé'})" for r in dep_sources.itertuples())
-igas = ui.source(version, templates.SOURCE_QUOTED.source)
+igas = data.read(cfppa_reads.source, version, inputs.CFPPA_SOURCE_QUOTED.source)
 igas_line = f"{igas['name']} ({igas['vintage']})" if igas else "rapport IGAS 2020-098R"
 if simulated:
-    st.warning("**Données simulées — méthode réelle.** Les montants par financeur et par axe et les actions de "
-               f"{dep_label} sont simulés (montants par habitant et parts des financeurs posés en hypothèse, sans "
-               "calage sur les chiffres du rapport IGAS : ils ne le confirment ni ne le contredisent). Déposez vos fichiers CFPPA (onglet « Modèles de fichiers ») pour les "
-               "remplacer.", icon="⚠️")
+    st.warning(
+        "**Données simulées — méthode réelle.** Les montants par financeur et par axe et les actions de "
+        f"{dep_label} sont simulés (montants par habitant et parts des financeurs posés en hypothèse, sans "
+        "calage sur les chiffres du rapport IGAS : ils ne le confirment ni ne le contredisent). Déposez vos "
+        "fichiers CFPPA (onglet « Modèles de fichiers ») pour les "
+        "remplacer.",
+        icon="⚠️",
+    )
 
 lines_all = ui.financements(version, dep)
 years = sorted(int(y) for y in lines_all["annee"].unique())  # the département's years only
@@ -75,7 +82,7 @@ def delta(value, key: str) -> str | None:
 
 
 # -- KPIs --------------------------------------------------------------------------------------
-totals = ui.actions_totaux(version, dep, annee, territoire.epci)
+totals = data.read(cfppa_reads.actions_totaux, version, dep, annee, territoire.epci)
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric("Montant engagé", f"{nombre(shares.total_engage)} €",
           help=f"Prévu : {nombre(shares.total_prevu)} € — taux d'engagement "
@@ -129,8 +136,9 @@ with tabs[0]:
         figure_downloads(fig_tree, m_tree, "cfppa_treemap_fig")
         table_downloads(tree, m_tree, "cfppa_treemap_tab")
     with st.expander("Les six axes du programme coordonné (art. L233-1 CASF)"):
-        for row in templates.AXES.items():
-            st.markdown(f"**{row[0]}° {row[1][0]}** — {row[1][1]} *(rapport IGAS, l.{row[1][2]})*")
+        for axe in data.read(q.axes, version).itertuples():
+            st.markdown(f"**{axe.axe}° {axe.libelle_court}** — {axe.libelle_officiel} "
+                        f"*(rapport IGAS, l.{axe.ligne_source})*")
 
 with tabs[1]:
     st.subheader(f"Évolution par catégorie de financeur — {dep_label}")
@@ -166,11 +174,17 @@ with tabs[3]:
                    "participants_pour_1000": "Participants pour 1 000"}
     indicateur = b.selectbox("Indicateur", list(indicateurs), index=1, format_func=indicateurs.get,
                              key="cfppa_indic")
-    priority = ui.communes_prioritaires(version, dep, annee) if niveau == "communes" else None
-    overlay = c.checkbox("Superposer les communes prioritaires (page Fragilité)", key="cfppa_overlay", bind="query-params",
-                         disabled=priority is None,
-                         help="Fragile (score ≥ moyenne départementale + ½ écart-type) ∧ plus de 200 personnes "
-                              "de 60 ans et plus ∧ moins de 2 actions — méthode de la page Fragilité")
+    priority = (
+        data.read(cfppa_reads.communes_prioritaires, version, dep, annee, shared=True) if niveau == "communes" else None
+    )
+    overlay = c.checkbox(
+        "Superposer les communes prioritaires (page Fragilité)",
+        key="cfppa_overlay",
+        bind="query-params",
+        disabled=priority is None,
+        help="Fragile (score ≥ moyenne départementale + ½ écart-type) ∧ plus de 200 personnes "
+        "de 60 ans et plus ∧ moins de 2 actions — méthode de la page Fragilité",
+    )
     # Figures built once per (territory, filters) for the whole server: read only, never mutated here.
     carte = ui.carte(version, dep, annee, niveau, indicateur, indicateurs[indicateur],
                      territoire.epci if niveau == "communes" else None, bool(overlay and priority is not None))
@@ -193,7 +207,7 @@ with tabs[4]:
     m_theme = meta(f"Actions de prévention {annee} par thème", count_columns=("participants",))
     figure_downloads(fig_theme, m_theme, "cfppa_themes_fig")
     table_downloads(themes.export, m_theme, "cfppa_themes_tab")
-    listed = ui.actions_liste(version, dep, annee, territoire.epci)
+    listed = data.read(cfppa_reads.actions_liste, version, dep, annee, territoire.epci, shared=True)
     liste = with_secret_marks(listed.drop(columns=["secret"]), ["participants"], rows=listed["secret"])
     st.dataframe(liste, hide_index=True, width="stretch", column_config={
         "action_id": "Action", "annee": st.column_config.NumberColumn("Année", format="%d"), "axe": "Axe",
@@ -207,7 +221,7 @@ with tabs[4]:
 # -- quoted figures ----------------------------------------------------------------------------
 with tabs[5]:
     st.subheader("Repères nationaux cités")
-    ref_all = ui.reference_nationale(version)
+    ref_all = data.read(cfppa_reads.reference_nationale, version, shared=True)
     shown_ref = ui.reperes_affiches(version)
     st.dataframe(shown_ref[["annee", "libelle", "valeur", "qualificatif", "ligne_source", "source_nom"]],
                  hide_index=True, width="stretch", column_config={
@@ -215,7 +229,7 @@ with tabs[5]:
                      "valeur": "Valeur", "qualificatif": "Précision",
                      "ligne_source": st.column_config.NumberColumn("Ligne du rapport", format="%d"),
                      "source_nom": "Source"})
-    st.caption(f"Source : {igas_line} — fichier {templates.REPORT_FILE}, numéros de ligne ci-dessus. "
+    st.caption(f"Source : {igas_line} — fichier {inputs.CFPPA_REPORT_FILE}, numéros de ligne ci-dessus. "
                "Le rapport cite « plus de 146 millions » engagés sur les concours CNSA (l.709) et « 130 M€ sur "
                "203 » (l.711) : deux périmètres différents, repris tels quels.")
     m_ref = ExportMeta("Repères nationaux CFPPA cités", "France", (igas_line,))
@@ -243,10 +257,10 @@ with tabs[6]:
         "n'est pas chargé : toutes les erreurs sont listées et la base reste inchangée. Montants au format "
         "français acceptés (`12 345,67 €`).")
     d1, d2, _ = st.columns([1, 1, 2])
-    d1.download_button("Modèle XLSX", templates.template_xlsx, file_name="cfppa_modele.xlsx", mime=XLSX,
+    d1.download_button("Modèle XLSX", inputs.cfppa_template_xlsx, file_name="cfppa_modele.xlsx", mime=XLSX,
                        icon=":material/download:", on_click="ignore", key="cfppa_modele_xlsx")
-    d2.download_button("Modèles CSV (zip)", templates.template_csv_zip, file_name="cfppa_modeles_csv.zip",
+    d2.download_button("Modèles CSV (zip)", inputs.cfppa_template_csv_zip, file_name="cfppa_modeles_csv.zip",
                        mime="application/zip", icon=":material/download:", on_click="ignore",
                        key="cfppa_modele_csv")
-    st.dataframe(pd.DataFrame([(f.code, f.libelle, f.categorie) for f in templates.FINANCEURS],
-                              columns=["Code", "Financeur", "Catégorie"]), hide_index=True, width="stretch")
+    financeurs = data.read(q.financeurs, version)[["financeur", "libelle", "categorie_financeur"]]
+    st.dataframe(financeurs.set_axis(["Code", "Financeur", "Catégorie"], axis=1), hide_index=True, width="stretch")

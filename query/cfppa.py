@@ -60,16 +60,6 @@ def financements(db: Database, departement: str | None) -> pd.DataFrame:
            GROUP BY ALL ORDER BY f.annee, n.ordre, f.axe""", [departement, departement])
 
 
-@no_people(AMOUNTS)
-def financements_par_departement(db: Database, annee: int) -> pd.DataFrame:
-    """Per département and financer category, for comparisons between départements."""
-    return db.frame(
-        """SELECT f.code_departement, d.nom, f.categorie_financeur, sum(f.montant_engage) AS montant_engage,
-                  sum(f.montant_prevu) AS montant_prevu
-           FROM cfppa_financements f JOIN departements d ON d.code = f.code_departement
-           WHERE f.annee = ? GROUP BY ALL ORDER BY 1""", [annee])
-
-
 @no_people("chiffres nationaux cités (montants, parts)")
 def reference_nationale(db: Database) -> pd.DataFrame:
     """National reference figures, the CNSA summary (real) listed before the quoted report."""

@@ -15,7 +15,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-
 ROOT = Path(__file__).resolve().parent.parent
 #: Modules that may not read the database directly: what they show or export goes through the
 #: declared reads of `query` (query/publication.py), where statistical secrecy is applied.

@@ -12,13 +12,13 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from export.fiche import Chart, Fiche, Section
+from common.fiche import Chart, Fiche, Section
+from common.format import nombre
 from query import fragilite as fragility_query
 from query import indicateurs as indicators_query
 from query import synthese, territoires
 from query.db import Database
 from query.publication import composed
-from ui.format import nombre
 
 NATURES = {"ME": "Métropole", "CU": "Communauté urbaine", "CA": "Communauté d'agglomération",
            "CC": "Communauté de communes"}
@@ -191,9 +191,11 @@ def _insee_section(db: Database, departement: str, siren: str, of_epci: str | No
     lines = [f"Cumul : {nombre(row['cumul'])} indicateur(s) défavorable(s) sur {nombre(row['nb_compares'])} "
              f"comparés à la référence {reference.libelle} ; rang {nombre(row['rang'])} dans le département "
              "(1 = le plus de défavorables)."]
-    lines += [f"{cat.at[i, 'libelle']} : {nombre(row[i], decimals[i])} {cat.at[i, 'unite']} "
-              f"(référence {nombre(ref_values.get(i), decimals[i])}){' — défavorable' if row[f'defav_{i}'] == 1 else ''}"
-              for i in shown]
+    lines += [
+        f"{cat.at[i, 'libelle']} : {nombre(row[i], decimals[i])} {cat.at[i, 'unite']} "
+        f"(référence {nombre(ref_values.get(i), decimals[i])}){' — défavorable' if row[f'defav_{i}'] == 1 else ''}"
+        for i in shown
+    ]
     title = "Indicateurs INSEE" + (f" de l'EPCI {of_epci}" if of_epci else "")
     return Section(f"{title} ({indicators_query.JEU_LABELS.get(jeu, jeu)})", lines, simulated, labels,
                    str(millesime), Chart("indicators", data, "Écart des indicateurs à la référence"))

@@ -1,4 +1,4 @@
-"""Named reads of the fragility tables (see etl/fragilite.py and the README, « Schéma par thème »).
+"""Named reads of the fragility tables (see etl/fragilite.py, docs/schema.md and docs/sources.md).
 
 Scores are read as stored for the default age bands and threshold, or recomputed exactly from
 `fragilite_communes_detail` for other band edges / thresholds (bind parameters, never formatted).

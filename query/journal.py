@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.store import BASCULE, EN_COURS, Store, served_version
+from common.store import BASCULE, EN_COURS, Store, served_version
 from methods import ctg as ctg_method
 from query import ctg as ctg_reads
 from query import fragilite as fragilite_reads
@@ -46,9 +46,14 @@ def key_figures(db: Database) -> list[dict]:
             scores = fragilite_reads.departements(db, years[0])
             for row in scores.itertuples():
                 score = None if pd.isna(row.score_moyen) else round(float(row.score_moyen), 2)
-                figures.append({"indicateur": f"score de fragilité moyen {years[0]}", "territoire": row.code_departement,
-                                "valeur": score, "texte": "secret" if score is None else
-                                f"{score:.2f}".replace(".", ",")})
+                figures.append(
+                    {
+                        "indicateur": f"score de fragilité moyen {years[0]}",
+                        "territoire": row.code_departement,
+                        "valeur": score,
+                        "texte": "secret" if score is None else f"{score:.2f}".replace(".", ","),
+                    }
+                )
     if {"conventions_territoriales", "conventions_perimetre", "communes"} <= tables:
         coverage = ctg_method.compute_coverage(ctg_reads.communes_population(db), ctg_reads.conventions(db),
                                                ctg_reads.perimetre(db), COVERAGE_DATE, ("CTG",), "departement")

@@ -36,7 +36,6 @@ import pandas as pd
 
 from methods import secret
 
-
 #: `group` value meaning "all the rows": their total is published (a département's KPI).
 ALL = "*"
 

@@ -11,13 +11,13 @@ import datetime as dt
 
 import pandas as pd
 
-from export.fiche import Section
+from common.fiche import Section
+from common.format import nombre, pourcentage
 from methods.secret import SECRET_THRESHOLD
 from query import fragilite as fragility_query
 from query.cfppa import annees_publiables
 from query.db import Database
 from query.publication import composed, no_people, people
-from ui.format import nombre, pourcentage
 
 STATUTS = {"signee": "signée", "echue": "échue", "en_preparation": "en préparation", "envisagee": "envisagée"}
 INSTRUMENTS = {"CTG": "CTG", "CEJ": "CEJ", "charte_msa_familles": "charte MSA familles",
@@ -82,12 +82,19 @@ def fragility(db: Database, siren: str) -> Section | None:
     lines = [
         f"Score moyen {nombre(row['score_moyen'], 2)} pour {_people(row['n_retraites'])} retraités "
         f"({rank}e sur {len(ranked)} EPCI du département, du plus fragile au moins fragile) ; "
-        + ("EPCI fragile (≥ moyenne + ½ écart-type des EPCI du département)." if row["fragile"]
-           else "sous le seuil de fragilité (moyenne + ½ écart-type des EPCI du département)."),
+        + (
+            "EPCI fragile (≥ moyenne + ½ écart-type des EPCI du département)."
+            if row["fragile"]
+            else "sous le seuil de fragilité (moyenne + ½ écart-type des EPCI du département)."
+        ),
         f"{int(members['fragile'].sum())} commune(s) fragile(s) dont {int(members['prioritaire'].sum())} "
         "prioritaire(s) (fragile, plus de 200 personnes de 60 ans et plus, moins de 2 actions de prévention"
         f"{_window_text(fragility_query.default_action_years(db, year))})"
-        + (" : " + ", ".join(members.loc[members["prioritaire"], "nom"].head(8)) if members["prioritaire"].any() else "")
+        + (
+            " : " + ", ".join(members.loc[members["prioritaire"], "nom"].head(8))
+            if members["prioritaire"].any()
+            else ""
+        )
         + ".",
     ]
     labels, simulated = _source_labels(db, [row["source"], row.get("source_60_plus")])

@@ -35,13 +35,6 @@ def is_departement(db: Database, code: str | None) -> bool:
 
 
 @no_people(REFERENCE)
-def is_epci_of(db: Database, siren: str | None, departement: str) -> bool:
-    return bool(siren) and db.scalar(
-        "SELECT count(*) FROM epci_departements WHERE siren = ? AND code_departement = ?",
-        [siren, departement]) == 1
-
-
-@no_people(REFERENCE)
 def epci_of_departement(db: Database, departement: str) -> pd.DataFrame:
     """Every EPCI touching the département, with its whole population and communes."""
     return db.frame(

@@ -1,4 +1,4 @@
-"""The load benchmark's websocket driver (etl/bench_load_ws.py) and its smoke run (etl/bench_load.py).
+"""The load benchmark's websocket driver (bench/load_ws.py) and its smoke run (bench/load.py).
 
 The driver must speak Streamlit's protocol as a browser tab does (a filter change reaches the app,
 the widget states it sends back leave the view as it is) and must count an exception raised in a
@@ -18,8 +18,8 @@ from streamlit.proto.NumberInput_pb2 import NumberInput
 from streamlit.proto.Selectbox_pb2 import Selectbox
 from streamlit.proto.Slider_pb2 import Slider
 
-from etl.bench_load import format_report, quantile, read_timings, run_load
-from etl.bench_load_ws import ProtocolSession, Widget, changed_state, initial_state, require_loopback
+from bench.load import format_report, quantile, read_timings, run_load
+from bench.load_ws import ProtocolSession, Widget, changed_state, initial_state, require_loopback
 
 PANNE = Path(__file__).parent / "fixtures" / "bench_load" / "panne.py"
 
@@ -189,7 +189,7 @@ def test_page_switch_keeps_the_territory(app_url):
 
 
 def test_exception_in_a_run_is_counted_as_an_error():
-    from etl.bench_load import serve
+    from bench.load import serve
 
     async def scenario(url):
         async with ProtocolSession(url) as session:  # a link that breaks the run
@@ -232,7 +232,7 @@ def test_two_protocol_sessions_change_filters_for_ten_seconds_without_error(smal
 
 
 def test_load_through_the_proxy_on_two_workers_reports_clients_per_page_and_both_workers(small_db_path):
-    from etl.bench_load import summary
+    from bench.load import summary
     report = _in_thread(run_load, small_db_path, sessions=4, browsers=0, seconds=10, workers=2,
                         think=(0.3, 1.0), profile="stress")
     text = format_report(report)

@@ -45,7 +45,9 @@ def test_page_opened_by_url_shows_the_same_view_after_reload(app_url, page, name
 
 
 def _first_download(page, label: str):
-    button = page.locator("[data-testid='stDownloadButton'] button:visible", has_text=re.compile(rf"^(download|image)?\s*{label}\b"))
+    button = page.locator(
+        "[data-testid='stDownloadButton'] button:visible", has_text=re.compile(rf"^(download|image)?\s*{label}\b")
+    )
     button.first.wait_for(timeout=30_000)
     try:
         with page.expect_download(timeout=90_000) as download:

@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
+from common.format import nombre
 from etl import build, cfppa
 from tests.conftest import ARTIFACTS, assert_no_exception, screenshot, start_app, wait_for_app
 from tests.test_cfppa import FIXTURES, _fill_template
-from ui.format import nombre
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,6 @@ import pytest
 
 from methods import cpom
 
-
 # -- twelfths (seed 001 l. 31; seed 002 § 6.1 l. 255) ------------------------------------------------------
 
 def test_ninety_percent_paid_in_twelve_equal_twelfths():

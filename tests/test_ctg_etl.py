@@ -140,7 +140,9 @@ def test_input_registry_replaces_the_default_for_its_departements(tmp_path):
     with duckdb.connect(str(path), read_only=True) as c:
         by_source = dict(c.execute("SELECT source, count(*) FROM conventions_territoriales GROUP BY 1").fetchall())
         nature = c.execute("SELECT nature FROM sources WHERE source = 'ctg-registre'").fetchone()[0]
-        per = c.execute("SELECT count(*) FROM conventions_perimetre WHERE convention_id = 'T-CTG-COUESNON'").fetchone()[0]
+        per = c.execute("SELECT count(*) FROM conventions_perimetre WHERE convention_id = 'T-CTG-COUESNON'").fetchone()[
+            0
+        ]
     # both départements given in the file: the whole embedded default is replaced
     assert by_source == {"ctg-registre": 6}
     assert nature == "real"
@@ -164,7 +166,9 @@ def test_rejected_registry_leaves_the_database_unchanged(tmp_path, small_db_path
 
 def _csv(path):
     with open(path, encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter=";" if path.suffix == ".csv" and path.parent.name == "ctg" else ","))
+        return list(
+            csv.DictReader(handle, delimiter=";" if path.suffix == ".csv" and path.parent.name == "ctg" else ",")
+        )
 
 
 def test_every_facts_row_is_a_convention_or_listed_as_not_retained():

@@ -25,10 +25,18 @@ def registry(*rows):
     for row in rows:
         cid, instrument, codes, start, end, statut = row[:6]
         signature = row[6] if len(row) > 6 else start
-        conv.append({"convention_id": cid, "instrument": instrument, "code_departement": "01",
-                     "intitule": f"Convention {cid}", "date_signature": pd.Timestamp(signature) if signature else pd.NaT,
-                     "date_debut": pd.Timestamp(start) if start else pd.NaT,
-                     "date_fin": pd.Timestamp(end) if end else pd.NaT, "statut": statut})
+        conv.append(
+            {
+                "convention_id": cid,
+                "instrument": instrument,
+                "code_departement": "01",
+                "intitule": f"Convention {cid}",
+                "date_signature": pd.Timestamp(signature) if signature else pd.NaT,
+                "date_debut": pd.Timestamp(start) if start else pd.NaT,
+                "date_fin": pd.Timestamp(end) if end else pd.NaT,
+                "statut": statut,
+            }
+        )
         per += [{"convention_id": cid, "code_insee": c} for c in codes]
     return pd.DataFrame(conv), pd.DataFrame(per)
 

@@ -22,9 +22,15 @@ def _square(code: str, x: float) -> dict:
 def test_map_gives_each_class_trace_only_its_own_contours_and_draws_the_same_map():
     geojson = {"type": "FeatureCollection", "features": [_square(c, i / 10) for i, c in
                                                          enumerate(["35001", "35002", "35003", "35004"])]}
-    frame = pd.DataFrame({"code_insee": ["35001", "35002", "35003", "35004"], "nom": ["A", "B", "C", "D"],
-                          "categorie": ["CTG", "Aucune", "CTG", "Charte MSA"],
-                          "conventions": ["CTG A", "", "CTG C", "Charte D"], "annee": ["2019", "Non couvert", "2020", "2018"]})
+    frame = pd.DataFrame(
+        {
+            "code_insee": ["35001", "35002", "35003", "35004"],
+            "nom": ["A", "B", "C", "D"],
+            "categorie": ["CTG", "Aucune", "CTG", "Charte MSA"],
+            "conventions": ["CTG A", "", "CTG C", "Charte D"],
+            "annee": ["2019", "Non couvert", "2020", "2018"],
+        }
+    )
     colours = {k: v for k, v in method.CATEGORIES.items() if k != "Couverture partielle"}
     hover = {"code_insee": False, "conventions": True, "categorie": True, "annee": True}
     fig = view.coverage_map(frame, geojson, "code_insee", "categorie", colours, hover, "Couverture")

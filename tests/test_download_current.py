@@ -12,8 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl import build, download, insee
+from etl import build, download
 from etl.__main__ import main as cli
+from etl.insee import loader as insee
 
 OFFICIELS = Path(__file__).resolve().parent / "fixtures" / "officiels"
 #: catalogue name → fixture served in its place (the publisher's layout)

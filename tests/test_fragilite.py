@@ -109,6 +109,21 @@ def test_each_departement_is_its_own_reference():
     assert out["prioritaire"].tolist() == [False] * 6 + [True, True]
 
 
+def test_assess_applies_the_tested_priority_rule(monkeypatch):
+    """`assess` calls `priority` (tested above) instead of re-implementing the conjunction."""
+    frame = pd.DataFrame({"dep": ["35"] * 3, "score_moyen": [1.0, 2.0, 9.0], "n_retraites": [50] * 3,
+                          "n_60_plus": [300] * 3, "n_actions": [0] * 3})
+    calls = []
+
+    def spy(fragile, n_60_plus, n_actions, concentration_min, actions_max_exclusive):
+        calls.append((concentration_min, actions_max_exclusive))
+        return np.array([True, False, True])
+
+    monkeypatch.setattr(m, "priority", spy)
+    out = m.assess(frame, "dep", m.Parameters(concentration_min=100, actions_max_exclusive=3))
+    assert calls == [(100, 3)] and out["prioritaire"].tolist() == [True, False, True]
+
+
 def test_rule_classes_split_at_mean_and_threshold():
     classes = m.rule_classes([2.0, 2.25, 2.9, 3.0, None], 2.25, 3.0)
     assert classes.tolist() == [m.RULE_CLASSES[0], m.RULE_CLASSES[1], m.RULE_CLASSES[1], m.RULE_CLASSES[2], None]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl import insee
+from etl.insee import loader as insee
 from methods import indicateurs as method
 
 CATALOGUE = insee.catalogue_frame()
@@ -124,7 +124,9 @@ def test_an_epci_above_54_places_can_still_be_priority_by_aggregating_the_criter
     p = method.compute_priorite_petite_enfance(75.0, 800, 1000, 20000, 27000)
     assert p.criteres["couverture"] is False and p.n_criteres == 2
     assert p.prioritaire is True
-    assert method.compute_priorite_petite_enfance(75.0, 800, 1000, 20000, 27000, criteres_minimum=3).prioritaire is False
+    assert (
+        method.compute_priorite_petite_enfance(75.0, 800, 1000, 20000, 27000, criteres_minimum=3).prioritaire is False
+    )
     assert method.compute_priorite_petite_enfance(75.0, 1200, 1000, 20000, 27000).prioritaire is False
 
 

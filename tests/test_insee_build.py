@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl import build, download, insee
+from etl import build, download
 from etl.__main__ import main as cli
+from etl.insee import loader as insee
 from query import indicateurs as q
 from query import synthese
 from query.db import Database
@@ -60,7 +61,10 @@ def test_mapped_sirens_are_the_epci_of_the_orne_in_the_reference(default_db):
 
 def test_every_table_row_has_a_registered_source(default_db):
     for table in ("indicateurs", "indicateurs_catalogue", "indicateurs_cumul_publie", "indicateurs_formats"):
-        assert _rows(default_db, f"SELECT count(*) FROM {table} WHERE source NOT IN (SELECT source FROM sources)")[0][0] == 0
+        assert (
+            _rows(default_db, f"SELECT count(*) FROM {table} WHERE source NOT IN (SELECT source FROM sources)")[0][0]
+            == 0
+        )
 
 
 def test_query_table_reproduces_printed_cumul_and_rank(default_db):
@@ -152,7 +156,9 @@ def mirror(tmp_path):
     (root / "3560121" / "filo-revenu-pauvrete-menage-2015.zip").unlink()
     import zipfile
     with zipfile.ZipFile(root / "3560121" / "filo-revenu-pauvrete-menage-2015.zip", "w") as archive:
-        archive.write(FIXTURES / "base-cc-filosofi-2015.xls", "filo-revenu-pauvrete-menage-2015/base-cc-filosofi-2015.xls")
+        archive.write(
+            FIXTURES / "base-cc-filosofi-2015.xls", "filo-revenu-pauvrete-menage-2015/base-cc-filosofi-2015.xls"
+        )
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *a, **k: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

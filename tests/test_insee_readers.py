@@ -7,8 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl import insee, insee_cog, insee_epci, insee_filosofi, insee_petite_enfance, insee_rp
 from etl.errors import InputRejected
+from etl.insee import cog as insee_cog
+from etl.insee import epci as insee_epci
+from etl.insee import filosofi as insee_filosofi
+from etl.insee import loader as insee
+from etl.insee import petite_enfance as insee_petite_enfance
+from etl.insee import rp as insee_rp
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "insee"
 
@@ -85,10 +90,16 @@ def test_merged_commune_is_remapped_through_mvtcommune_and_counts_summed():
 
 
 def test_mvtcommune_chains_and_reports_splits():
-    events = pd.DataFrame({
-        "mod": ["32", "32", "21", "21"], "date_eff": pd.to_datetime(["2016-01-01", "2019-01-01", "2020-01-01", "2020-01-01"]),
-        "typecom_av": "COM", "com_av": ["01001", "01002", "01003", "01003"],
-        "typecom_ap": "COM", "com_ap": ["01002", "01004", "01003", "01005"]})
+    events = pd.DataFrame(
+        {
+            "mod": ["32", "32", "21", "21"],
+            "date_eff": pd.to_datetime(["2016-01-01", "2019-01-01", "2020-01-01", "2020-01-01"]),
+            "typecom_av": "COM",
+            "com_av": ["01001", "01002", "01003", "01003"],
+            "typecom_ap": "COM",
+            "com_ap": ["01002", "01004", "01003", "01005"],
+        }
+    )
     remap = insee_cog.Remapping.from_mouvements(events)
     assert remap.target == {"01001": "01004", "01002": "01004"}
     assert remap.splits == {"01003": ["01003", "01005"]}
@@ -149,7 +160,7 @@ def test_tableau1_mapping_covers_every_printed_territory():
 
 
 def test_older_cafdata_tauxcouv_file_gives_the_commune_rate_as_published(tmp_path):
-    from etl import insee_petite_enfance
+    from etl.insee import petite_enfance as insee_petite_enfance
     path = tmp_path / "TAUXCOUV2021.csv"
     path.write_text("NUM_COM;NOM_COM;tauxcouv_com;tauxcouv_epci;tauxcouv_dep;tauxcouv_reg;tauxcouv_fe\n"
                     "61001;Alençon;63,5;61,4;58,7;60,2;59,4\n", encoding="cp1252")
@@ -160,7 +171,7 @@ def test_older_cafdata_tauxcouv_file_gives_the_commune_rate_as_published(tmp_pat
 
 
 def test_data_caf_fr_region_export_gives_regions_not_departements(tmp_path):
-    from etl import insee_petite_enfance
+    from etl.insee import petite_enfance as insee_petite_enfance
     path = tmp_path / "txcouv_pe_reg.csv"
     path.write_text("annee;numregi;nomregi;txcouv_reg;txcouv_eaje_reg\n2022;28;Normandie;60,2;27,0\n"
                     "2022;53;Bretagne;68.9;33,1\n", encoding="utf-8")
@@ -169,7 +180,7 @@ def test_data_caf_fr_region_export_gives_regions_not_departements(tmp_path):
 
 
 def test_data_caf_fr_label_header_variants_are_recognised(tmp_path):
-    from etl import insee_petite_enfance
+    from etl.insee import petite_enfance as insee_petite_enfance
     path = tmp_path / "txcouv_pe_com.csv"
     path.write_text("Année;Numéro de commune;Nom Commune;Numéro EPCI;Taux de couverture global\n"
                     "2023;61001;Alençon;246100663;63,5\n", encoding="utf-8")

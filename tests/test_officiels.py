@@ -10,11 +10,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from etl import build, contract, insee, programmes
+from etl import build, contract, programmes
+from etl.errors import InputRejected
+from etl.insee import loader as insee
 from query import ctg as ctg_query
 from query import synthese
 from query.db import Database
-from etl.errors import InputRejected
 
 OFFICIELS = Path(__file__).resolve().parent / "fixtures" / "officiels"
 STEPS = [*build.REFERENCE_STEPS, *insee.STEPS, *programmes.STEPS]
@@ -227,7 +228,10 @@ def test_a_wide_file_under_the_melodi_name_is_rejected_with_its_real_header(tmp_
     folder = tmp_path / "input"
     folder.mkdir()
     with zipfile.ZipFile(folder / "base-cc-filosofi-2021-geo2025_csv.zip", "w") as archive:
-        archive.writestr("base-cc-filosofi-2021-geo2025.csv", "CODGEO;LIBGEO;NBMENFISC21;MED21;TP6021\n61001;Alençon;12600;18100;19\n")
+        archive.writestr(
+            "base-cc-filosofi-2021-geo2025.csv",
+            "CODGEO;LIBGEO;NBMENFISC21;MED21;TP6021\n61001;Alençon;12600;18100;19\n",
+        )
     with pytest.raises(InputRejected) as caught:
         build.build(tmp_path / "x.duckdb", ["61"], input_dir=folder, steps=STEPS)
     problem = caught.value.problems[0]

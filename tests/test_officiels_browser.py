@@ -44,7 +44,9 @@ def test_ctg_registry_tab_lists_the_programmes_next_to_the_conventions(officiels
     page.goto(f"{officiels_url}/ctg?dep=61")
     wait_for_app(page, timeout=90_000)
     page.get_by_role("tab", name="Registre").click()
-    page.get_by_role("heading", name="Programmes territoriaux : Petites villes de demain, Action cœur de ville").wait_for()
+    page.get_by_role(
+        "heading", name="Programmes territoriaux : Petites villes de demain, Action cœur de ville"
+    ).wait_for()
     wait_for_app(page)
     assert_no_exception(page)
     caption = page.get_by_text("Communes lauréates, à croiser avec les conventions ci-dessus.").inner_text()

@@ -3,7 +3,8 @@ embedded Tableau 1 (its own database: the page must not depend on other topics' 
 
 import pytest
 
-from etl import build, insee
+from etl import build
+from etl.insee import loader as insee
 from export.tables import read_csv_export
 from tests.conftest import ARTIFACTS, assert_no_exception, screenshot, start_app, wait_for_app
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from common.store import BASCULE, ECHOUEE, EN_COURS, REUSSIE, PublicationRunning, Store, served_version
 from etl import accounts, build, publish
-from etl.store import ECHOUEE, EN_COURS, REUSSIE, BASCULE, PublicationRunning, Store, served_version
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -108,8 +108,13 @@ def test_publication_refused_while_another_runs(served):
     with store.lock():
         with pytest.raises(PublicationRunning, match="déjà en cours"):
             publish.publish(db, _files(REGISTRY), who="ana", store=store)
-        cli = subprocess.run([sys.executable, "-m", "etl", "publish", "--db", str(db), "--who", "bob", str(REGISTRY)],
-                             cwd=ROOT, capture_output=True, text=True, env={**os.environ, "OBSERVATOIRE_HOME": str(store.root)})
+        cli = subprocess.run(
+            [sys.executable, "-m", "etl", "publish", "--db", str(db), "--who", "bob", str(REGISTRY)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "OBSERVATOIRE_HOME": str(store.root)},
+        )
     assert cli.returncode == 4 and "déjà en cours" in cli.stderr
     assert store.rows() == []  # nothing journalled, nothing swapped
     assert not db.is_symlink()
@@ -307,7 +312,9 @@ def test_history_exports_the_journal_as_french_csv(served, tmp_path):
     assert [r["action"] for r in rows] == ["publication", "base"]  # newest first
     assert rows[0]["qui"] == "'=ana" and rows[0]["statut"] == "réussie"
     assert "couverture CTG 33 : 0,0 % → 12,7 %" in rows[0]["chiffres_cles"]
-    assert REGISTRY.name in rows[0]["empreintes"] and "conventions_territoriales : 0 → 3" in rows[0]["lignes_avant_apres"]
+    assert (
+        REGISTRY.name in rows[0]["empreintes"] and "conventions_territoriales : 0 → 3" in rows[0]["lignes_avant_apres"]
+    )
 
 
 def test_key_figures_go_through_the_secrecy_of_the_query_layer(tmp_path):

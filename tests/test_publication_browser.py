@@ -14,8 +14,8 @@ import shutil
 
 import pytest
 
+from common.store import Store
 from etl import accounts, build
-from etl.store import Store
 from tests.conftest import ROOT, assert_no_exception, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -126,7 +126,9 @@ def test_manager_publishes_viewer_sees_it_manager_rolls_back(served_app, browser
             table = about.locator("[data-testid='stTable']").first
             table.wait_for()
             cells = [c.strip() for c in re.split(r"[\t\n]+", table.inner_text()) if c.strip()]
-            assert {REGISTRY.name, "ctg_registre", "ana", hashlib.sha256(REGISTRY.read_bytes()).hexdigest()} <= set(cells)
+            assert {REGISTRY.name, "ctg_registre", "ana", hashlib.sha256(REGISTRY.read_bytes()).hexdigest()} <= set(
+                cells
+            )
             screenshot(about, "publication-a-propos")
         finally:
             about_ctx.close()

@@ -4,12 +4,11 @@ websocket by its page hash (a crafted client) gets the refusal, never the upload
 
 from __future__ import annotations
 
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench.load_ws import ProtocolSession
 from etl import accounts
-from etl.bench_load_ws import ProtocolSession
 from tests.conftest import ROOT, run_async, start_app
 from ui import auth
 
@@ -145,7 +144,7 @@ def test_a_crafted_websocket_session_asking_for_the_page_hash_gets_nothing(home,
 
 
 def test_the_page_refuses_a_second_publication_while_one_runs(home):
-    from etl.store import Store
+    from common.store import Store
     accounts.add_user("ana", PASSWORD, home / "comptes.json")
     at = _app()
     at.run()
@@ -159,7 +158,11 @@ def test_the_page_refuses_a_second_publication_while_one_runs(home):
     with Store(home).ensure().lock():  # another publication holds the lock
         at.switch_page("pages/gerer-donnees.py")
         at.run()
-        assert any("Une publication est en cours" in w.value for w in at.warning), ([t.value for t in at.title], [w.value for w in at.warning], [e.value for e in at.exception])
+        assert any("Une publication est en cours" in w.value for w in at.warning), (
+            [t.value for t in at.title],
+            [w.value for w in at.warning],
+            [e.value for e in at.exception],
+        )
         publier = next(b for b in at.button if b.label == "Publier")
         assert publier.disabled
 
@@ -168,8 +171,8 @@ def test_a_manager_withdraws_a_published_file_from_the_page(home, tmp_path, monk
     """« Retirer et republier » starts `python -m etl publish --withdraw` in its own process."""
     import time
 
+    from common.store import REUSSIE, Store
     from etl import build, publish
-    from etl.store import REUSSIE, Store
     db = tmp_path / "servie.duckdb"
     build.build(db, ["33"])
     monkeypatch.setenv("OBSERVATOIRE_DB", str(db))

@@ -1,16 +1,26 @@
-"""The README's « Fichiers reconnus » table is the loaders' declarations, regenerated."""
+"""The « Fichiers reconnus » table of docs/chargeurs.md is the loaders' declarations, regenerated."""
 
 from pathlib import Path
 
 from etl import contract, formats_doc
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "docs" / "chargeurs.md"
 
 
-def test_readme_table_matches_the_loaders_declarations():
-    section = formats_doc.section(README.read_text(encoding="utf-8"))
-    assert section is not None, "marqueurs « fichiers-reconnus » absents du README"
-    assert section == formats_doc.render(), "régénérer : python -m etl formats --readme README.md"
+def test_docs_table_matches_the_loaders_declarations():
+    section = formats_doc.section(PAGE.read_text(encoding="utf-8"))
+    assert section is not None, "marqueurs « fichiers-reconnus » absents de docs/chargeurs.md"
+    assert section == formats_doc.render(page=PAGE), "régénérer : python -m etl formats --docs docs/chargeurs.md"
+
+
+def test_the_readme_links_to_the_table():
+    assert "docs/chargeurs.md#fichiers-reconnus" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_links_are_relative_to_the_page_holding_the_table():
+    assert "](#cfppa)" in formats_doc.render(page=PAGE)
+    assert "](docs/chargeurs.md#cfppa)" in formats_doc.render(page=ROOT / "README.md")
 
 
 def test_the_table_has_one_row_per_declared_format_and_names_todays_files():

@@ -47,7 +47,7 @@ def _departements_offered(url: str) -> list[str]:
     import asyncio
     import concurrent.futures
 
-    from etl.bench_load_ws import ProtocolSession
+    from bench.load_ws import ProtocolSession
 
     async def read():
         async with ProtocolSession(url, timeout=120) as session:

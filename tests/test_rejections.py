@@ -202,7 +202,7 @@ def test_resolver_without_mouvements_table_uses_the_reference_history_only():
 
 
 def test_insee_remapping_stops_at_the_reference_and_keeps_re_established_communes():
-    from etl.insee_cog import Remapping
+    from etl.insee.cog import Remapping
     events = pd.DataFrame({
         "mod": ["31", "31", "32"], "date_eff": pd.to_datetime(["2016-01-01", "2025-01-01", "2016-01-01"]),
         "typecom_av": "COM", "com_av": ["01001", "01002", "01003"], "typecom_ap": "COM",
@@ -504,8 +504,11 @@ def test_relative_symlink_climbing_out_and_pipes_are_refused_but_inner_links_acc
     with pytest.raises(InputRejected) as exc:
         readers.check_input_folder(folder)
     assert [(p.file, p.value) for p in exc.value.problems] == [
-        ("boucle.csv", "lien en boucle vers boucle.csv"), ("casse.csv", "lien cassé vers absent.csv"), ("ctg_registre.csv", "lien vers ../dehors.csv"),
-        ("tube.csv", "tube, socket ou périphérique")]
+        ("boucle.csv", "lien en boucle vers boucle.csv"),
+        ("casse.csv", "lien cassé vers absent.csv"),
+        ("ctg_registre.csv", "lien vers ../dehors.csv"),
+        ("tube.csv", "tube, socket ou périphérique"),
+    ]
     (folder / "ctg_registre.csv").unlink()
     (folder / "casse.csv").unlink()
     (folder / "boucle.csv").unlink()

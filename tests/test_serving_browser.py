@@ -48,7 +48,9 @@ def _browse(browser):
 
 
 def _csv_download(page) -> bytes:
-    button = page.locator("[data-testid='stDownloadButton'] button:visible", has_text=re.compile(r"^(download)?\s*CSV\b"))
+    button = page.locator(
+        "[data-testid='stDownloadButton'] button:visible", has_text=re.compile(r"^(download)?\s*CSV\b")
+    )
     button.first.wait_for(timeout=30_000)
     with page.expect_download(timeout=90_000) as download:
         button.first.click()

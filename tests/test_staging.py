@@ -404,8 +404,12 @@ def test_every_template_is_downloadable_and_read_back_as_its_kind(small_db_path,
         content = template.content()
         assert content, template.file_name
         assert staging.sniff_content(content, Path(template.file_name).suffix, template.file_name) == []
-    report = check(small_db_path, next(t for t in templates if t.file_name == "conventions_territoriales.xlsx").content(),
-                   "conventions_territoriales.xlsx", root=root)
+    report = check(
+        small_db_path,
+        next(t for t in templates if t.file_name == "conventions_territoriales.xlsx").content(),
+        "conventions_territoriales.xlsx",
+        root=root,
+    )
     assert report.accepted and preview(report)["Table conventions_territoriales"] == "3 convention(s)"
 
 

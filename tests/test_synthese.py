@@ -16,4 +16,6 @@ def test_sections_of_an_epci_carry_their_sources_and_the_simulated_flag(small_db
 def test_ctg_coverage_of_rennes_metropole_counts_the_communal_ctg_of_2020(small_db):
     section = synthese.conventions(small_db, "243500139")
     assert "au 31/12/2020" in section.lines[0]
-    assert section.lines[0].count("%") == 1 and not section.lines[0].startswith("Population couverte par une CTG au 31/12/2020 (fin de la dernière année du registre) : 0,0")
+    assert section.lines[0].count("%") == 1 and not section.lines[0].startswith(
+        "Population couverte par une CTG au 31/12/2020 (fin de la dernière année du registre) : 0,0"
+    )

@@ -5,7 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl import build, insee, insee_filosofi
+from etl import build
+from etl.insee import filosofi as insee_filosofi
+from etl.insee import loader as insee
 from methods.indicateurs import compare_vintages
 from query import indicateurs as q
 from query.db import Database

@@ -19,102 +19,21 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from etl.aide_domicile import TEMPLATES
+from common.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from common.palettes import OKABE_ITO
+from etl.inputs import AIDE_DOMICILE_TEMPLATES as TEMPLATES
 from export.maps import print_choropleth
 from methods import cpom, paniers, saad
+from query import aide_domicile as aide_domicile_reads
 from query import aide_domicile as q
-from query import territoires
-from ui import maps
-from ui.data import database, epci_of_departement, geojson
-from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from query import territoires as territoires_reads
+from ui import data, maps
+from ui.data import database, geojson
 from ui.figures import shares_figures
-
-#: Colour-blind-safe qualitative palette (Okabe & Ito, 2008).
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 #: Bounds of the shared caches: per (département, EPCI[, exercise]) views, SAAD maps (contours of a
 #: département's EPCI, screen and print), simulator results (one per set of inputs).
 MAX_VIEWS, MAX_MAPS, MAX_SIMULATIONS = 256, 64, 256
-
-
-@st.cache_data(show_spinner=False)
-def paniers_bilan(db_version: str) -> pd.DataFrame:
-    return q.paniers_bilan(database())
-
-
-@st.cache_data(show_spinner=False)
-def paniers_caisses(db_version: str) -> list[str]:
-    return q.paniers_caisses(database())
-
-
-@st.cache_data(show_spinner=False)
-def paniers_source(db_version: str) -> tuple[str | None, str | None]:
-    return q.paniers_source(database())
-
-
-@st.cache_data(show_spinner=False)
-def paniers_mensuel(db_version: str, caisses: tuple[str, ...]) -> pd.DataFrame:
-    return q.paniers_mensuel(database(), caisses)
-
-
-@st.cache_data(show_spinner=False)
-def paniers_tableau(db_version: str, caisses: tuple[str, ...]) -> pd.DataFrame:
-    return q.paniers_tableau(database(), caisses)
-
-
-@st.cache_data(show_spinner=False)
-def paniers_repartition(db_version: str, caisses: tuple[str, ...], dimension: str) -> pd.DataFrame:
-    return q.paniers_repartition(database(), caisses, dimension)
-
-
-@st.cache_data(show_spinner=False)
-def paniers_reperes(db_version: str) -> pd.DataFrame:
-    return q.paniers_reperes(database())
-
-
-@st.cache_data(show_spinner=False)
-def cpom_regles(db_version: str) -> pd.DataFrame:
-    return q.cpom_regles(database())
-
-
-@st.cache_data(show_spinner=False)
-def saad_catalogue(db_version: str) -> pd.DataFrame:
-    return q.saad_catalogue(database())
-
-
-@st.cache_data(show_spinner=False)
-def saad_reperes(db_version: str) -> pd.DataFrame:
-    return q.saad_reperes(database())
-
-
-@st.cache_resource(show_spinner=False, max_entries=MAX_VIEWS)
-def saad_services(db_version: str, departement: str, siren_epci: str | None) -> pd.DataFrame:
-    return q.saad_services(database(), departement, siren_epci)
-
-
-@st.cache_data(show_spinner=False)
-def saad_periodes(db_version: str, departement: str, periodicite: str | None) -> list[str]:
-    return q.saad_periodes(database(), departement, periodicite)
-
-
-@st.cache_data(show_spinner=False)
-def saad_valeurs(db_version: str, departement: str, siren_epci: str | None, periode: str) -> pd.DataFrame:
-    return q.saad_valeurs(database(), departement, siren_epci, periode)
-
-
-@st.cache_data(show_spinner=False)
-def saad_recettes(db_version: str, departement: str, siren_epci: str | None, periode: str) -> pd.DataFrame:
-    return q.saad_recettes_par_financeur(database(), departement, siren_epci, periode)
-
-
-@st.cache_data(show_spinner=False)
-def saad_prix(db_version: str, departement: str, siren_epci: str | None, periode: str) -> pd.DataFrame:
-    return q.saad_prix_de_revient(database(), departement, siren_epci, periode)
-
-
-@st.cache_data(show_spinner=False)
-def saad_serie(db_version: str, departement: str, siren_epci: str | None, indicateur: int) -> pd.DataFrame:
-    return q.saad_serie(database(), departement, siren_epci, indicateur)
 
 
 @st.cache_data(show_spinner=False)
@@ -146,16 +65,10 @@ TAB_TERRITORY = {"exp_paniers": "Caisses engagées dans l'expérimentation CNAV"
                  "exp_cpom": "Simulation d'un SAAD (paramètres saisis)"}
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def sources(db_version: str) -> pd.DataFrame:
-    """The `sources` table (name, publisher, vintage, nature of every source)."""
-    return territoires.sources(database())
-
-
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _tab_sources(db_version: str, prefix: str | None) -> tuple[tuple[str, ...], bool]:
     """(source lines of the export header, simulated?) of the tab whose export keys start with `prefix`."""
-    table = sources(db_version)
+    table = data.read(territoires_reads.sources, db_version, shared=True)
     used = table[table["source"].isin(TAB_SOURCES.get(prefix, ()))]
     return (tuple(f"{n} ({v})" if v else n for n, v in zip(used["name"], used["vintage"])),
             bool((used["nature"] == "simulated").any()))
@@ -261,7 +174,10 @@ class Bilan(NamedTuple):
 @shares_figures
 def bilan(db_version: str) -> Bilan:
     """The CNAV experiment's interim review (30 June 2015): funnel, territories, quoted figures."""
-    quoted, reperes = paniers_bilan(db_version), paniers_reperes(db_version)
+    quoted, reperes = (
+        data.read(aide_domicile_reads.paniers_bilan, db_version),
+        data.read(aide_domicile_reads.paniers_reperes, db_version),
+    )
     rates = fig_funnel = fig_terr = None
     if len(quoted):
         row = quoted.iloc[0]
@@ -283,9 +199,19 @@ def bilan(db_version: str) -> Bilan:
     families = reperes[reperes["theme"] == "familles de services"][["ordre", "modalite", "source_line"]]
     export = pd.concat([quoted.drop(columns=["source_nom", "nature", "vintage", "secret"]).assign(theme="entonnoir"),
                         reperes], ignore_index=True)
-    monthly_source, detail_source = paniers_source(db_version)
-    return Bilan(quoted, rates, fig_funnel, fig_terr, engagement, families, export, paniers_caisses(db_version),
-                 monthly_source, detail_source)
+    monthly_source, detail_source = data.read(aide_domicile_reads.paniers_source, db_version)
+    return Bilan(
+        quoted,
+        rates,
+        fig_funnel,
+        fig_terr,
+        engagement,
+        families,
+        export,
+        data.read(aide_domicile_reads.paniers_caisses, db_version),
+        monthly_source,
+        detail_source,
+    )
 
 
 class SuiviPaniers(NamedTuple):
@@ -298,7 +224,7 @@ class SuiviPaniers(NamedTuple):
 @shares_figures
 def suivi_paniers(db_version: str, caisses: tuple[str, ...]) -> SuiviPaniers:
     """Monthly follow-up of the chosen funds: chart of the masked monthly totals and the table."""
-    per_month_masked = paniers_mensuel(db_version, caisses)
+    per_month_masked = data.read(aide_domicile_reads.paniers_mensuel, db_version, caisses)
     long = per_month_masked.melt(id_vars=["mois"], value_vars=list(paniers.ETAPES), var_name="etape",
                                  value_name="nombre").dropna(subset=["nombre"])
     long["etape"] = long["etape"].map(paniers.ETAPES)
@@ -306,7 +232,7 @@ def suivi_paniers(db_version: str, caisses: tuple[str, ...]) -> SuiviPaniers:
                   labels={"mois": "Mois", "nombre": "Nombre", "etape": "Étape"})
     fig.update_xaxes(dtick="M1", tickformat="%m/%Y")
     layout(fig)
-    table = paniers_tableau(db_version, caisses)
+    table = data.read(aide_domicile_reads.paniers_tableau, db_version, caisses)
     table["mois"] = pd.to_datetime(table["mois"]).dt.strftime("%m/%Y")
     export = table.drop(columns="secret")
     return SuiviPaniers(fig, with_secret(export, list(paniers.ETAPES)), export)
@@ -322,7 +248,7 @@ class RepartitionPaniers(NamedTuple):
 @shares_figures
 def repartition_paniers(db_version: str, caisses: tuple[str, ...], dimension: str, title: str) -> RepartitionPaniers:
     """Baskets granted by level, family or type of territory (modalities under 11 masked)."""
-    part = paniers_repartition(db_version, caisses, dimension)
+    part = data.read(aide_domicile_reads.paniers_repartition, db_version, caisses, dimension)
     fig = px.bar(part.dropna(subset=["nb_paniers"]), x="nb_paniers", y=dimension, orientation="h",
                  color_discrete_sequence=OKABE_ITO[:1], labels={"nb_paniers": "Paniers accordés", dimension: ""})
     fig.update_layout(title=title)
@@ -424,12 +350,12 @@ class SaadExercice(NamedTuple):
 def saad_exercice(db_version: str, departement: str, siren_epci: str | None, periode: str) -> SaadExercice:
     """Everything of the SAAD tab that depends on the exercise: key figures, map of the services and of
     the hourly gap per EPCI (screen and print), revenue by financer, cost price per service."""
-    services = saad_services(db_version, departement, siren_epci)
-    prix = saad_prix(db_version, departement, siren_epci, periode)
+    services = data.read(aide_domicile_reads.saad_services, db_version, departement, siren_epci, shared=True)
+    prix = data.read(aide_domicile_reads.saad_prix_de_revient, db_version, departement, siren_epci, periode)
     by_epci = saad.weighted_cost_gap(prix, by="siren_epci")
     overall = by_epci[by_epci["territoire"] == "Ensemble"]
 
-    epcis = epci_of_departement(db_version, departement)
+    epcis = data.read(territoires_reads.epci_of_departement, db_version, departement)
     gaps = by_epci[by_epci["territoire"] != "Ensemble"].rename(columns={"territoire": "siren"})
     counts = services.groupby("siren_epci").size().rename("nb_services").reset_index()
     carte = epcis.merge(gaps, on="siren", how="left").merge(
@@ -450,7 +376,9 @@ def saad_exercice(db_version: str, departement: str, siren_epci: str | None, per
                                  points=services[["latitude", "longitude"]].dropna(),
                                  points_label="Services d'aide à domicile")  # drawn on export only
 
-    recettes = saad.revenue_split(saad_recettes(db_version, departement, siren_epci, periode))
+    recettes = saad.revenue_split(
+        data.read(aide_domicile_reads.saad_recettes_par_financeur, db_version, departement, siren_epci, periode)
+    )
     fig_recettes = px.bar(recettes, x="part", y="territoire", color="financeur", orientation="h",
                           color_discrete_sequence=OKABE_ITO, custom_data=["recettes"],
                           labels={"part": "Part des recettes", "territoire": "", "financeur": "Financeur"})
@@ -458,7 +386,7 @@ def saad_exercice(db_version: str, departement: str, siren_epci: str | None, per
     fig_recettes.update_xaxes(tickformat=".0%")
     layout(fig_recettes, 140 + 26 * recettes["territoire"].nunique())
 
-    reperes = saad_reperes(db_version)
+    reperes = data.read(aide_domicile_reads.saad_reperes, db_version)
     band = reperes[reperes["source_line"] == 218].iloc[0]
     priced = prix.dropna(subset=["prix_de_revient", "taux_finance"], how="all")
     fig_prix = None
@@ -474,7 +402,7 @@ def saad_exercice(db_version: str, departement: str, siren_epci: str | None, per
                                annotation_position="top left")
         fig_prix.update_yaxes(autorange="reversed")
         layout(fig_prix, 160 + 34 * len(priced))
-    wide = saad.service_table(saad_valeurs(db_version, departement, siren_epci, periode))
+    wide = saad.service_table(data.read(aide_domicile_reads.saad_valeurs, db_version, departement, siren_epci, periode))
     return SaadExercice(overall.iloc[0] if len(overall) else None, fig, print_map, legend, has_gap, recettes,
                         fig_recettes, fig_prix, saad.weighted_cost_gap(prix), wide)
 
@@ -489,7 +417,7 @@ class SaadSerie(NamedTuple):
 def saad_serie_vue(db_version: str, departement: str, siren_epci: str | None, indicateur: int,
                    libelle: str) -> SaadSerie:
     """Monthly series of a SAAD indicator over the territory (sum, or mean of the services for a rate)."""
-    serie = saad_serie(db_version, departement, siren_epci, indicateur)
+    serie = data.read(aide_domicile_reads.saad_serie, db_version, departement, siren_epci, indicateur)
     if not len(serie):
         return SaadSerie(serie, None)
     measure = "moyenne" if indicateur == 16 else "somme"

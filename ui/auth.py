@@ -20,7 +20,7 @@ import time
 
 import streamlit as st
 
-from etl import accounts
+from etl.inputs import accounts
 
 _SESSION_KEY = "_observatoire_gestionnaire"  # set only by this module, never a widget key
 

@@ -8,7 +8,8 @@ import time
 
 import streamlit as st
 
-from etl import build as building
+from common.config import default_db_path
+from etl import inputs
 
 
 class StreamlitReporter:
@@ -31,16 +32,16 @@ class StreamlitReporter:
 
 
 def ensure_database() -> None:
-    path = building.default_db_path()
+    path = default_db_path()
     if path.exists():
         return
-    steps = building.all_steps()
+    steps = inputs.all_steps()
     # OBSERVATOIRE_DEPARTEMENTS=35,61 restricts the first build (demonstrations, tests).
     departements = [c.strip() for c in os.environ.get("OBSERVATOIRE_DEPARTEMENTS", "").split(",") if c.strip()]
     with st.status("Première ouverture : construction de la base sur les données embarquées…",
                    expanded=True) as status:
         t0 = time.perf_counter()
-        building.build(path, departements or None,
+        inputs.build(path, departements or None,
                        reporter=StreamlitReporter([s.name for s in steps], status), steps=steps)
         status.update(label=f"Base construite en {time.perf_counter() - t0:.0f} s", state="complete",
                       expanded=False)

@@ -22,17 +22,17 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from common.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from common.palettes import OKABE_ITO
 from export.maps import print_choropleth
 from methods import cfppa as method
 from methods.secret import SECRET_THRESHOLD
+from query import cfppa as cfppa_reads
 from query import cfppa as q
 from ui import data, maps
 from ui.data import database
-from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
 from ui.figures import shares_figures
 
-#: Colour-blind-safe qualitative palette (Okabe & Ito, 2008).
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 CATEGORY_COLOURS = dict(zip(("CNSA", "Département", "ARS", "OSS", "Collectivités", "Autres",
                              "Autres financeurs (non ventilés)"), OKABE_ITO))
 AXIS_ORDER = [f"{a} – {label}" for a, label in enumerate(
@@ -45,61 +45,11 @@ AXIS_COLOURS = dict(zip(AXIS_ORDER, OKABE_ITO))
 MAX_FRAMES, MAX_CHARTS, MAX_MAPS = 256, 512, 48
 
 
-@st.cache_data(show_spinner=False)
-def annees(db_version: str) -> list[int]:
-    return q.annees(database())
-
-
-@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
-def departements(db_version: str) -> pd.DataFrame:
-    return q.departements_avec_donnees(database())
-
-
 @st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def financements(db_version: str, departement: str | None) -> pd.DataFrame:
     frame = q.financements(database(), departement)
     frame["axe_libelle"] = frame["axe"].astype(str) + " – " + frame["libelle_axe"]
     return frame
-
-
-@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
-def reference_nationale(db_version: str) -> pd.DataFrame:
-    return q.reference_nationale(database())
-
-
-@st.cache_data(show_spinner=False)
-def national_financements(db_version: str, annee: int) -> pd.DataFrame:
-    return q.national_financements(database(), annee)
-
-
-@st.cache_data(show_spinner=False)
-def chiffres_cites(db_version: str) -> pd.DataFrame:
-    return q.chiffres_cites(database())
-
-
-@st.cache_data(show_spinner=False)
-def actions_totaux(db_version: str, departement: str, annee: int | None, siren_epci: str | None) -> dict:
-    return q.actions_totaux(database(), departement, annee, siren_epci)
-
-
-@st.cache_data(show_spinner=False)
-def actions_par(db_version: str, departement: str, annee: int | None, by: str, siren_epci: str | None):
-    return q.actions_par(database(), departement, annee, by, siren_epci)
-
-
-@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
-def actions_liste(db_version: str, departement: str, annee: int | None, siren_epci: str | None):
-    return q.actions_liste(database(), departement, annee, siren_epci)
-
-
-@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
-def sources(db_version: str, departement: str | None) -> pd.DataFrame:
-    return q.sources_cfppa(database(), departement)
-
-
-@st.cache_data(show_spinner=False)
-def source(db_version: str, key: str) -> dict | None:
-    return q.source(database(), key)
 
 
 @st.cache_data(show_spinner=False)
@@ -108,12 +58,6 @@ def carte_actions(db_version: str, departement: str, annee: int | None, niveau: 
     Returns (frame, denominator label)."""
     frame = q.carte_actions(database(), departement, annee, niveau)
     return frame, frame.attrs["denominateur"]
-
-
-@st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
-def communes_prioritaires(db_version: str, departement: str, annee: int | None) -> pd.DataFrame | None:
-    """Priority communes of the fragility method for the year's actions; None without fragility data."""
-    return q.communes_prioritaires(database(), departement, annee)
 
 
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -222,7 +166,7 @@ def parts(db_version: str, departement: str, annee: int) -> method.Shares:
 @st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def reference(db_version: str, annee: int) -> dict[str, dict]:
     """National reference figures of the year (or the closest earlier one)."""
-    return method.pick_reference(reference_nationale(db_version), annee)
+    return method.pick_reference(data.read(cfppa_reads.reference_nationale, db_version, shared=True), annee)
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
@@ -265,7 +209,7 @@ def comparaison(db_version: str, departement: str, dep_label: str, annee: int, u
     frames = {dep_label: lignes_annee(db_version, departement, annee)[["categorie_financeur", "montant_engage"]]}
     notes = []
     if comparer == "France":
-        national = national_financements(db_version, annee)
+        national = data.read(cfppa_reads.national_financements, db_version, annee)
         if len(national):
             frames[f"France {annee} (synthèse CNSA)"] = national[["categorie_financeur", "montant_engage"]]
             notes.append(f"France : {national['source'].iloc[0]}")
@@ -278,7 +222,7 @@ def comparaison(db_version: str, departement: str, dep_label: str, annee: int, u
                          "autres financeurs non ventilés par le rapport)")
         everything = financements(db_version, None)
         base = everything[everything["annee"] == annee]
-        n_deps = int(departements(db_version).shape[0])
+        n_deps = int(data.read(cfppa_reads.departements_avec_donnees, db_version, shared=True).shape[0])
         if n_deps > 1:
             frames[f"Départements de la base ({n_deps})"] = base[["categorie_financeur", "montant_engage"]]
     else:
@@ -295,7 +239,7 @@ def comparaison(db_version: str, departement: str, dep_label: str, annee: int, u
 @st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def departement_noms(db_version: str) -> dict[str, str]:
     """Code → name of the départements holding CFPPA data."""
-    deps = departements(db_version)
+    deps = data.read(cfppa_reads.departements_avec_donnees, db_version, shared=True)
     return dict(zip(deps["code"], deps["nom"]))
 
 
@@ -317,7 +261,11 @@ def carte(db_version: str, departement: str, annee: int, niveau: str, indicateur
         hover_data={key: False, "nb_actions": True, "participants": True, "denominateur": ":,.0f"},
         labels={indicateur: label, "nb_actions": "Actions", "participants": "Participants",
                 "denominateur": "Dénominateur"})
-    priority = communes_prioritaires(db_version, departement, annee) if niveau == "communes" else None
+    priority = (
+        data.read(cfppa_reads.communes_prioritaires, db_version, departement, annee, shared=True)
+        if niveau == "communes"
+        else None
+    )
     flagged_count = None
     if overlay and priority is not None:
         flags = priority["prioritaire"].fillna(False).astype(bool)
@@ -335,7 +283,7 @@ def carte(db_version: str, departement: str, annee: int, niveau: str, indicateur
 @st.cache_resource(show_spinner=False, max_entries=MAX_CHARTS)
 @shares_figures
 def themes(db_version: str, departement: str, annee: int, siren_epci: str | None) -> Themes:
-    frame = actions_par(db_version, departement, annee, "theme", siren_epci)
+    frame = data.read(cfppa_reads.actions_par, db_version, departement, annee, "theme", siren_epci)
     fig = px.bar(frame, y="theme", x="nb_actions", orientation="h", color_discrete_sequence=[OKABE_ITO[0]],
                  labels={"theme": "Thème", "nb_actions": "Actions"})
     fig.update_yaxes(categoryorder="total ascending")
@@ -345,19 +293,36 @@ def themes(db_version: str, departement: str, annee: int, siren_epci: str | None
 @st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def liste_affichee(db_version: str, departement: str, annee: int, siren_epci: str | None) -> pd.DataFrame:
     """The year's actions as shown and exported (participants under the threshold already empty)."""
-    return actions_liste(db_version, departement, annee, siren_epci).drop(columns=["secret"])
+    return data.read(cfppa_reads.actions_liste, db_version, departement, annee, siren_epci, shared=True).drop(
+        columns=["secret"]
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def reperes_affiches(db_version: str) -> pd.DataFrame:
     """The quoted national reference figures with their values in French format."""
-    ref_all = reference_nationale(db_version)
+    ref_all = data.read(cfppa_reads.reference_nationale, db_version, shared=True)
     return ref_all.assign(valeur=[pourcentage(v) if u == "part" else f"{nombre(v)} €"
                                   for v, u in zip(ref_all["valeur"], ref_all["unite"])])
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_FRAMES)
 def chiffres_cites_affiches(db_version: str) -> pd.DataFrame:
-    return chiffres_cites(db_version)[["ligne_source", "perimetre", "annee", "indicateur", "citation", "financeur",
-                                       "axe", "qualificatif", "montant_eur", "part_pct", "autre_valeur",
-                                       "autre_unite", "fichier_source", "source"]]
+    return data.read(cfppa_reads.chiffres_cites, db_version)[
+        [
+            "ligne_source",
+            "perimetre",
+            "annee",
+            "indicateur",
+            "citation",
+            "financeur",
+            "axe",
+            "qualificatif",
+            "montant_eur",
+            "part_pct",
+            "autre_valeur",
+            "autre_unite",
+            "fichier_source",
+            "source",
+        ]
+    ]

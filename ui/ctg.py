@@ -19,13 +19,15 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from common.format import PLOTLY_SEPARATORS, nombre, pourcentage
+from common.format import date as fdate
+from etl import inputs
 from export.maps import print_choropleth
 from methods import ctg as method
 from query import ctg as q
 from ui import data
-from ui.format import PLOTLY_SEPARATORS, date as fdate, nombre, pourcentage
-from ui.maps import _bounds
 from ui.figures import shares_figures
+from ui.maps import geojson_bounds
 
 #: The slider starts when CTG replaced CEJ (« à partir de 2017 », l.1053) and runs past the end of
 #: the 4-year conventions so that expiries show.
@@ -138,13 +140,11 @@ def coverage_levels(version: str, departement: str, epci: str | None, date: dt.d
 
 
 def template_csv() -> bytes:
-    from etl import ctg as registry
-    return registry.template_csv()
+    return inputs.ctg_template_csv()
 
 
 def template_xlsx() -> bytes:
-    from etl import ctg as registry
-    return registry.template_xlsx()
+    return inputs.ctg_template_xlsx()
 
 
 # -- shared views (one copy per server, never mutated by the page) -----------------------------
@@ -396,7 +396,7 @@ def month_label(value: dt.date) -> str:
 
 def _map_view(geojson: dict) -> tuple[dict, float]:
     import math
-    minx, miny, maxx, maxy = _bounds(geojson)
+    minx, miny, maxx, maxy = geojson_bounds(geojson)
     span = max(maxx - minx, (maxy - miny) * 1.4, 1e-3)
     return {"lon": (minx + maxx) / 2, "lat": (miny + maxy) / 2}, max(0.0, min(11.0, 9.2 - 1.44 * math.log2(span)))
 

@@ -43,7 +43,12 @@ def figure_downloads(figure: go.Figure, meta: ExportMeta, key: str,
     columns = st.columns([1, 1, 1, 3])
     for column, fmt in zip(columns, ("png", "svg", "pdf")):
         column.download_button(
-            fmt.upper(), lambda fmt=fmt: figures.render(source(), meta, fmt, db=data.database()), file_name=f"{stem}.{fmt}",
-            mime=figures.FORMATS[fmt], key=f"{key}_{fmt}", icon=":material/image:", on_click="ignore",
-            help=f"Image {fmt.upper()} avec titre, source et date ; texte alternatif : "
-                 f"{figures.alt_text(meta)[:200]}")
+            fmt.upper(),
+            lambda fmt=fmt: figures.render(source(), meta, fmt, db=data.database()),
+            file_name=f"{stem}.{fmt}",
+            mime=figures.FORMATS[fmt],
+            key=f"{key}_{fmt}",
+            icon=":material/image:",
+            on_click="ignore",
+            help=f"Image {fmt.upper()} avec titre, source et date ; texte alternatif : {figures.alt_text(meta)[:200]}",
+        )

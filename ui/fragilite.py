@@ -17,11 +17,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from common.format import PLOTLY_SEPARATORS, nombre, pourcentage
 from export.maps import print_choropleth
 from methods import fragilite as method
 from query import fragilite as q
+from query import territoires as territoires_reads
 from ui import data, maps
-from ui.format import PLOTLY_SEPARATORS, nombre, pourcentage
 
 SECRET = "secret (< 11 retraités)"
 NO_DATA = "pas de données"
@@ -140,7 +141,7 @@ def _scope_code(scope: str, departement: str, region: str) -> str | None:
 def selection(version: str, departement: str, departement_nom: str, level: str, scope: str,
               natures: tuple[str, ...], millesime: int, years: tuple | None,
               params: method.Parameters) -> Selection:
-    region = data.departements(version).set_index("code").at[departement, "code_region"]
+    region = data.read(territoires_reads.departements, version).set_index("code").at[departement, "code_region"]
     # Reference statistics need every territory of the reference, not only those shown.
     read_scope = max(scope, params.reference, key=SCOPES.index)
     frame = assessed(version, level, millesime, params.age_edges, params.score_threshold, read_scope,
@@ -148,7 +149,9 @@ def selection(version: str, departement: str, departement_nom: str, level: str, 
     if level == "communes":
         shown = frame[frame["code_departement"] == departement]
     elif scope == "departement":
-        shown = frame[frame["siren_epci"].isin(data.epci_of_departement(version, departement)["siren"])]
+        shown = frame[
+            frame["siren_epci"].isin(data.read(territoires_reads.epci_of_departement, version, departement)["siren"])
+        ]
     elif scope == "region":
         shown = frame[frame["code_region"] == region]
     else:

@@ -13,11 +13,11 @@ import re
 import pandas as pd
 import streamlit as st
 
-from etl import publish, staging
-from etl.build import default_db_path
-from etl.store import BASCULE, EN_COURS, Store, served_version
+from common.config import default_db_path
+from common.format import nombre
+from common.store import BASCULE, EN_COURS, Store, served_version
+from etl import inputs
 from query import journal
-from ui.format import nombre
 
 _FOLLOW = "_gerer_suivi"  # journal row count when the manager started an operation
 
@@ -26,17 +26,17 @@ def store() -> Store:
     return Store().ensure()
 
 
-def check(uploaded) -> staging.Report:
+def check(uploaded) -> inputs.Report:
     """The report of one dropped file, computed once per file and database (kept in the session)."""
     key = ("gerer", uploaded.file_id, uploaded.name, uploaded.size, str(default_db_path().resolve()))
     cache = st.session_state.setdefault("_gerer_rapports", {})
     if key not in cache:
         with st.spinner(f"Vérification de {uploaded.name}…"):
-            cache[key] = staging.check_upload(uploaded.getvalue(), uploaded.name, default_db_path())
+            cache[key] = inputs.check_upload(uploaded.getvalue(), uploaded.name, default_db_path())
     return cache[key]
 
 
-def check_together(files: list[tuple[str, bytes]]) -> staging.Report:
+def check_together(files: list[tuple[str, bytes]]) -> inputs.Report:
     """The dropped files checked as one lot with the published files (once per set of files)."""
     key = ("ensemble", tuple((n, len(d), hash(d)) for n, d in files), str(default_db_path().resolve()))
     cache = st.session_state.setdefault("_gerer_rapports", {})
@@ -44,15 +44,15 @@ def check_together(files: list[tuple[str, bytes]]) -> staging.Report:
         space = store()
         names = []
         for name, data in files:
-            report = staging.check_upload(data, name, default_db_path())
-            names.append((publish.build_name(report.kind, report.file_name, data) if report.kind else name, data))
+            report = inputs.check_upload(data, name, default_db_path())
+            names.append((inputs.build_name(report.kind, report.file_name, data) if report.kind else name, data))
         with st.spinner("Vérification des fichiers ensemble…"):
-            cache[key] = publish.check_together(space, default_db_path(), names,
-                                                publish.served_manifest(space, default_db_path()))
+            cache[key] = inputs.check_together(space, default_db_path(), names,
+                                                inputs.served_manifest(space, default_db_path()))
     return cache[key]
 
 
-def show_report(report: staging.Report, key: str) -> None:
+def show_report(report: inputs.Report, key: str) -> None:
     kind = report.kind.label if report.kind else "type non reconnu"
     if report.accepted:
         st.success(f"**{report.file_name}** — {kind} : accepté.", icon=":material/check_circle:")
@@ -60,7 +60,7 @@ def show_report(report: staging.Report, key: str) -> None:
         st.error(f"**{report.file_name}** — {kind} : refusé, {nombre(len(report.problems))} problème(s) à "
                  "corriger avant de publier.", icon=":material/error:")
     frame = report.frame()
-    errors = frame[frame["gravite"] == staging.ERREUR].drop(columns="gravite")
+    errors = frame[frame["gravite"] == inputs.ERREUR].drop(columns="gravite")
     if len(errors):
         st.dataframe(errors.astype("object").where(errors.notna(), ""), hide_index=True, width="stretch",
                      key=f"{key}_problemes")
@@ -99,8 +99,10 @@ def progress_panel() -> None:
         st.rerun()  # someone's publication just ended: the whole page (buttons, files, journal) follows
     if under_way:
         done, total = _fraction(last["progression"])
-        st.progress(done / total if total else 0.0,
-                    text=f"Publication n° {last['id']} en cours ({last['qui']}) : {last['progression'] or 'démarrage…'}")
+        st.progress(
+            done / total if total else 0.0,
+            text=f"Publication n° {last['id']} en cours ({last['qui']}) : {last['progression'] or 'démarrage…'}",
+        )
         return
     if running:
         st.progress(0.0, text="Publication en cours : démarrage…")
@@ -140,9 +142,9 @@ def _fraction(progress: str) -> tuple[int, int]:
 def publish_section(user: str) -> None:
     published = journal.published_inputs(default_db_path())
     uploads = st.file_uploader(
-        f"Fichiers à publier ({', '.join(staging.ALLOWED_SUFFIXES)} ; {staging.MAX_UPLOAD_BYTES // 2**20} Mo au "
-        "plus chacun)", type=[s.lstrip(".") for s in staging.ALLOWED_SUFFIXES], accept_multiple_files=True,
-        max_upload_size=staging.MAX_UPLOAD_BYTES // 2**20, key="gerer_fichiers",
+        f"Fichiers à publier ({', '.join(inputs.ALLOWED_SUFFIXES)} ; {inputs.MAX_UPLOAD_BYTES // 2**20} Mo au "
+        "plus chacun)", type=[s.lstrip(".") for s in inputs.ALLOWED_SUFFIXES], accept_multiple_files=True,
+        max_upload_size=inputs.MAX_UPLOAD_BYTES // 2**20, key="gerer_fichiers",
         help="Chaque fichier est contrôlé comme dans « Vérifier un fichier » ; rien n'est publié avant « Publier ».")
     files, refused, pending = [], 0, []
     for i, uploaded in enumerate(uploads or []):
@@ -180,7 +182,7 @@ def publish_section(user: str) -> None:
         st.caption(f"{refused} fichier(s) refusé(s) : les retirer ou les corriger pour publier.")
     if st.button("Publier", type="primary", icon=":material/publish:", disabled=busy or not files or bool(refused),
                  key="gerer_publier"):
-        _start(lambda space: publish.start_background(default_db_path(), files, [], user, space))
+        _start(lambda space: inputs.start_background(default_db_path(), files, [], user, space))
 
 
 def published_section(user: str) -> None:
@@ -194,7 +196,7 @@ def published_section(user: str) -> None:
                            placeholder="Choisir un ou plusieurs fichiers")
     if st.button("Retirer et republier", icon=":material/delete:", disabled=not names or store().busy(),
                  key="gerer_retirer_bouton"):
-        _start(lambda space: publish.start_background(default_db_path(), [], names, user, space))
+        _start(lambda space: inputs.start_background(default_db_path(), [], names, user, space))
 
 
 JOURNAL_COLUMNS = {"id": "N°", "debut": "Début", "qui": "Qui", "action": "Action", "statut": "Résultat",
@@ -213,8 +215,15 @@ def journal_section(user: str) -> None:
     shown = frame[list(JOURNAL_COLUMNS)].assign(
         debut=pd.to_datetime(frame["debut"]).dt.strftime("%d/%m/%Y %H:%M:%S")).rename(columns=JOURNAL_COLUMNS)
     st.dataframe(shown, hide_index=True, width="stretch", key="gerer_journal")
-    st.download_button("Journal (CSV)", journal.journal_csv(frame), file_name=f"journal_publications_{dt.date.today():%Y%m%d}.csv",
-                       mime="text/csv", on_click="ignore", icon=":material/download:", key="gerer_journal_csv")
+    st.download_button(
+        "Journal (CSV)",
+        journal.journal_csv(frame),
+        file_name=f"journal_publications_{dt.date.today():%Y%m%d}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="gerer_journal_csv",
+    )
     kept = frame[frame["version_conservee"] & frame["statut"].eq("réussie") & frame["version"].ne(served)]
     kept = kept.drop_duplicates("version")
     st.caption(f"Base servie : version {served if served is not None else '— (construite hors publication)'}.")
@@ -225,4 +234,4 @@ def journal_section(user: str) -> None:
               for r in kept.itertuples()}
     version = st.selectbox("Version conservée", list(labels), format_func=labels.get, key="gerer_version")
     if st.button("Revenir à cette version", icon=":material/history:", disabled=space.busy(), key="gerer_retour"):
-        _start(lambda s: publish.start_background_rollback(default_db_path(), version, user, s))
+        _start(lambda s: inputs.start_background_rollback(default_db_path(), version, user, s))

@@ -8,7 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import shapely
 
-from ui.format import PLOTLY_SEPARATORS
+from common.format import PLOTLY_SEPARATORS
 
 #: Colour-blind-safe sequential palette (ColorBrewer YlGnBu).
 SEQUENTIAL = px.colors.sequential.YlGnBu
@@ -18,7 +18,7 @@ SEQUENTIAL = px.colors.sequential.YlGnBu
 EMPTY_BOUNDS = (-5.2, 41.3, 9.6, 51.1)
 
 
-def _bounds(geojson: dict) -> tuple[float, float, float, float]:
+def geojson_bounds(geojson: dict) -> tuple[float, float, float, float]:
     geoms = [shapely.geometry.shape(f["geometry"]) for f in geojson["features"]]
     if not geoms:  # shapely.total_bounds([]) raises (a zero-size min), the map shows empty instead
         return EMPTY_BOUNDS
@@ -43,7 +43,7 @@ def choropleth(frame, geojson: dict, key: str, color: str, hover_name: str,
     `discrete` (optional) maps each class of a categorical `color` column to its colour, in legend
     order (e.g. classes of a rule, with a grey « secret » class): drawn as one trace with a stepped
     colour scale, so the GeoJSON is sent once whatever the number of classes."""
-    minx, miny, maxx, maxy = _bounds(geojson)
+    minx, miny, maxx, maxy = geojson_bounds(geojson)
     zoom = fit_zoom(minx, miny, maxx, maxy, width=760, height=height)
     center = {"lon": (minx + maxx) / 2, "lat": (miny + maxy) / 2}
     if discrete:

@@ -6,58 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from methods import indicateurs as method
-from query import indicateurs, synthese
+from query import indicateurs
 from ui.data import database
-
-
-@st.cache_data(show_spinner=False)
-def has_tables(db_version: str) -> bool:
-    return indicateurs.has_tables(database())
-
-
-@st.cache_data(show_spinner=False)
-def catalogue(db_version: str):
-    return indicateurs.catalogue(database())
-
-
-@st.cache_data(show_spinner=False)
-def jeux(db_version: str, departement: str):
-    return indicateurs.jeux(database(), departement)
-
-
-@st.cache_data(show_spinner=False)
-def references(db_version: str, departement: str, jeu: str, millesime: int):
-    return indicateurs.references(database(), departement, jeu, millesime)
-
-
-@st.cache_data(show_spinner=False)
-def reference_values(db_version: str, reference, jeu: str, millesime: int):
-    return indicateurs.reference_values(database(), reference, jeu, millesime)
-
-
-@st.cache_data(show_spinner=False)
-def available_indicators(db_version: str, departement: str, jeu: str, millesime: int):
-    return indicateurs.available_indicators(database(), departement, jeu, millesime)
 
 
 @st.cache_data(show_spinner=False)
 def tableau_epci(db_version: str, departement: str, jeu: str, millesime: int, reference, selection: tuple):
     return indicateurs.tableau_epci(database(), departement, jeu, millesime, reference, selection)
-
-
-@st.cache_data(show_spinner=False)
-def sources_of(db_version: str, jeu: str, millesime: int):
-    return indicateurs.sources_of(database(), jeu, millesime)
-
-
-@st.cache_data(show_spinner=False)
-def formats(db_version: str):
-    return indicateurs.formats(database())
-
-
-@st.cache_data(show_spinner=False)
-def petite_enfance(db_version: str, siren: str, seuil: float, criteres_minimum: int = 2):
-    return indicateurs.petite_enfance(database(), siren, seuil, criteres_minimum)
 
 
 @st.cache_data(show_spinner=False)
@@ -70,14 +25,9 @@ def vintages(db_version: str, siren: str):
     return indicateurs.vintages(database(), siren, "epci")
 
 
-@st.cache_data(show_spinner=False)
-def other_pages(db_version: str, siren: str):
-    return synthese.sections(database(), siren)
-
-
 def format_valeur(value, unite: str, decimales) -> str:
     """`15,1 %`, `19 088,7 €`, `100,8` (French formats, the catalogue's precision)."""
-    from ui.format import NBSP, nombre
+    from common.format import NBSP, nombre
     decimales = 1 if decimales is None else int(decimales)
     text = nombre(value, decimales)
     if text == "—":
@@ -93,7 +43,7 @@ def format_valeur(value, unite: str, decimales) -> str:
 
 def format_ecart(value, unite: str, decimales) -> str:
     """A signed gap: `+1,2 pt`, `−1 476,9 €`."""
-    from ui.format import NBSP, nombre
+    from common.format import NBSP, nombre
     decimales = 1 if decimales is None else int(decimales)
     text = nombre(abs(value), decimales)
     if text == "—":

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from common.format import nombre
+from query import territoires as territoires_reads
 from ui import data
-from ui.format import nombre
 
 DEFAULT_DEPARTEMENT = "35"
 ALL = ""  # "tout le département"
@@ -43,14 +44,14 @@ def _sync(key: str, allowed: list[str], default: str) -> None:
 def territory_selector() -> Territory:
     """Sidebar selector (département, then EPCI or the whole département)."""
     version = data.version()
-    deps = data.departements(version)
+    deps = data.read(territoires_reads.departements, version)
     codes = deps["code"].tolist()
     names = dict(zip(deps["code"], deps["nom"]))
     default = DEFAULT_DEPARTEMENT if DEFAULT_DEPARTEMENT in codes else codes[0]
     _sync("dep", codes, default)
     dep = st.sidebar.selectbox("Département", codes, key="dep",
                                format_func=lambda c: f"{c} — {names[c]}")
-    epcis = data.epci_of_departement(version, dep)
+    epcis = data.read(territoires_reads.epci_of_departement, version, dep)
     epci_names = dict(zip(epcis["siren"], epcis["nom"]))
     # labels computed once: format_func runs for every option on every run of every session
     labels = {ALL: "Tout le département"} | {

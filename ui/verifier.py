@@ -8,11 +8,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from etl import staging
-from etl.build import default_db_path
-from query import fichiers
-from ui.data import database
-from ui.format import nombre
+from common.config import default_db_path
+from common.format import nombre
+from etl import inputs
+from query import fichiers as fichiers_reads
+from ui import data
 
 AUTO = "auto"
 FAMILY_LABELS = {"cfppa": "CFPPA", "fragilite": "Fragilité", "ctg": "CTG", "aide_domicile": "Aide à domicile",
@@ -26,14 +26,14 @@ COLUMN_LABELS = {"gravite": "Gravité", "fichier": "Fichier", "ligne": "Ligne", 
 def kind_options() -> dict[str, str]:
     """Selectbox options: automatic detection first, then every kind the loaders accept."""
     return {AUTO: "Détecter d'après le nom et l'en-tête du fichier",
-            **{k.key: k.label for k in staging.KINDS.values()}}
+            **{k.key: k.label for k in inputs.KINDS.values()}}
 
 
 def upload_size_mo() -> int:
-    return staging.MAX_UPLOAD_BYTES // 2**20
+    return inputs.MAX_UPLOAD_BYTES // 2**20
 
 
-def check(uploaded, kind: str, millesime: int, db_version: str) -> staging.Report:
+def check(uploaded, kind: str, millesime: int, db_version: str) -> inputs.Report:
     """The report of an uploaded file, computed once per file, options and database version (kept in
     the session: a download click or a rerun does not stage the file again)."""
     key = (uploaded.file_id, uploaded.name, uploaded.size, kind, millesime, db_version)
@@ -41,13 +41,13 @@ def check(uploaded, kind: str, millesime: int, db_version: str) -> staging.Repor
     if cached and cached[0] == key:
         return cached[1]
     with st.spinner("Vérification du fichier…"):
-        report = staging.check_upload(uploaded.getvalue(), uploaded.name, default_db_path(),
+        report = inputs.check_upload(uploaded.getvalue(), uploaded.name, default_db_path(),
                                       None if kind == AUTO else kind, millesime)
     st.session_state["verifier_report"] = (key, report)
     return report
 
 
-def show_report(report: staging.Report) -> None:
+def show_report(report: inputs.Report) -> None:
     kind = report.kind.label if report.kind else "non reconnu"
     how = {"choix": "choisi", "nom du fichier": "reconnu d'après le nom du fichier",
            "en-tête": "reconnu d'après l'en-tête", "archive zip": "archive zip"}.get(report.detected_by, "")
@@ -68,7 +68,7 @@ def show_report(report: staging.Report) -> None:
     last.metric("Type", FAMILY_LABELS.get(report.kind.family, "—") if report.kind else "—")
 
     frame = report.frame()
-    errors = frame[frame["gravite"] == staging.ERREUR]
+    errors = frame[frame["gravite"] == inputs.ERREUR]
     if len(errors):
         st.subheader("Problèmes (le fichier est rejeté en entier)")
         shown = errors.drop(columns="gravite").astype("object")
@@ -95,14 +95,9 @@ def show_report(report: staging.Report) -> None:
         st.caption(f"Empreinte SHA-256 du fichier vérifié : `{report.sha256}`")
 
 
-@st.cache_data(show_spinner=False)
-def last_build_files(db_version: str) -> pd.DataFrame:
-    return fichiers.fichiers_entree(database())
-
-
 def last_build_section(db_version: str) -> None:
     """Every file of the last build's --input: loaded, or not read and why (nothing ignored in silence)."""
-    files = last_build_files(db_version)
+    files = data.read(fichiers_reads.fichiers_entree, db_version)
     if files.empty:
         return
     not_read = int((files["statut"] == "non lu").sum())
@@ -114,8 +109,8 @@ def last_build_section(db_version: str) -> None:
 
 
 def templates_section() -> None:
-    by_family: dict[str, list[staging.Template]] = {}
-    for template in staging.templates():
+    by_family: dict[str, list[inputs.Template]] = {}
+    for template in inputs.templates():
         by_family.setdefault(template.family, []).append(template)
     for family, items in by_family.items():
         with st.expander(f"Modèles — {family}", icon=":material/description:"):
@@ -125,5 +120,5 @@ def templates_section() -> None:
                                    key=f"modele_{family}_{i}")
     with st.expander("Fichiers officiels INSEE et partenaires (lus dans leur format d'origine)",
                      icon=":material/public:"):
-        st.dataframe(staging.official_formats(), hide_index=True, width="stretch",
+        st.dataframe(inputs.official_formats(), hide_index=True, width="stretch",
                      column_config={"documentation": st.column_config.LinkColumn("documentation")})

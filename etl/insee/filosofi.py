@@ -24,8 +24,17 @@ import pandas as pd
 from etl import readers
 from etl.contract import header_of
 from etl.errors import InputRejected, Problem
-from etl.insee_base import (OfficialFormat, codes, numeric, raise_if, read_official, sheet_names,
-                            unzip_member, vintage_from_name, work_dir)
+from etl.insee.base import (
+    OfficialFormat,
+    codes,
+    numeric,
+    raise_if,
+    read_official,
+    sheet_names,
+    unzip_member,
+    vintage_from_name,
+    work_dir,
+)
 
 #: The two generations of Filosofi: a value of one is not compared with a value of the other.
 FILOSOFI_1 = "Filosofi 1 (revenus 2012 à 2020, DISP 2021)"

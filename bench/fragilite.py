@@ -1,4 +1,4 @@
-"""`python -m etl bench fragilite --rows 17000000`: aggregation of a national individual extract.
+"""`python -m bench fragilite --rows 17000000`: aggregation of a national individual extract.
 
 1. Generates, in a subprocess (the parent stays small), a synthetic extract of about `--rows`
    retirees for all of France with the simulated extract of `etl.fragilite` (retirees scaled to the
@@ -90,7 +90,7 @@ print(json.dumps({"seconds": seconds, "scan_seconds": t1 - t0, "retirees": int(r
 GENERATE = """
 import json, sys
 from pathlib import Path
-from etl.bench_fragilite import generate, reference_file
+from bench.fragilite import generate, reference_file
 folder = Path(sys.argv[1])
 ref, communes = reference_file(folder)
 files = generate(folder, communes, int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4] == "1")
@@ -104,7 +104,6 @@ def reference_file(folder: Path):
 
     from etl import fragilite as f
     from etl import reference
-
     communes = f.national_communes()
     com = reference.read_raw()["communes"].drop(columns="geometry")
     parents = com[["id", "code"]].rename(columns={"id": "commune_parent_id", "code": "code_insee"})
@@ -124,7 +123,6 @@ def generate(folder: Path, communes, rows: int, csv: bool, shuffle: bool) -> dic
     import duckdb
 
     from etl import fragilite as f
-
     params = f.simulation_parameters(communes)  # noqa: F841 (read by the SQL below)
     scale = rows / params["n_retraites"].sum()
     params["n_retraites"] = (params["n_retraites"] * scale).round().astype("int64")
@@ -163,7 +161,7 @@ def _line(label: str, runs: list[dict], rows: int, note: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m etl bench fragilite")
+    parser = argparse.ArgumentParser(prog="python -m bench fragilite")
     parser.add_argument("--rows", type=int, default=17_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-csv", dest="csv", action="store_false", help="skip the CSV measurement")

@@ -113,6 +113,7 @@ class Store:
 
     def put(self, data: bytes) -> str:
         import hashlib
+
         sha = hashlib.sha256(data).hexdigest()
         path = self.blob_path(sha)
         if path.exists():
@@ -147,17 +148,20 @@ class Store:
             con.close()
 
     def start_row(self, action: str, who: str, **fields) -> int:
-        fields = {"action": action, "who": who, "started_at": now(), "status": EN_COURS,
-                  "pid": os.getpid(), **fields}
+        fields = {"action": action, "who": who, "started_at": now(), "status": EN_COURS, "pid": os.getpid(), **fields}
         with self.journal() as con:
-            cur = con.execute(f"INSERT INTO publications ({', '.join(fields)}) VALUES "
-                              f"({', '.join('?' for _ in fields)})", [_sql(v) for v in fields.values()])
+            cur = con.execute(
+                f"INSERT INTO publications ({', '.join(fields)}) VALUES ({', '.join('?' for _ in fields)})",
+                [_sql(v) for v in fields.values()],
+            )
             return int(cur.lastrowid)
 
     def update_row(self, row_id: int, **fields) -> None:
         with self.journal() as con:
-            con.execute(f"UPDATE publications SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
-                        [*(_sql(v) for v in fields.values()), row_id])
+            con.execute(
+                f"UPDATE publications SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                [*(_sql(v) for v in fields.values()), row_id],
+            )
 
     def row(self, row_id: int) -> dict | None:
         rows = self.rows(where="id = ?", params=[row_id])
@@ -182,7 +186,8 @@ class Store:
             except BlockingIOError:
                 raise PublicationRunning(
                     "une publication est déjà en cours : attendre qu'elle se termine (voir le journal), "
-                    "puis recommencer") from None
+                    "puis recommencer"
+                ) from None
             yield
 
     def busy(self) -> bool:
@@ -198,8 +203,16 @@ class Store:
             return False
 
 
-_JSON_COLUMNS = ("steps", "files_added", "files_replaced", "files_withdrawn", "manifest", "row_counts",
-                 "key_figures", "checksums")
+_JSON_COLUMNS = (
+    "steps",
+    "files_added",
+    "files_replaced",
+    "files_withdrawn",
+    "manifest",
+    "row_counts",
+    "key_figures",
+    "checksums",
+)
 
 
 def _sql(value):

@@ -1,4 +1,4 @@
-"""`python -m etl bench reference [--repeat N] [--departements 35]`: whole-France reference build.
+"""`python -m bench reference [--repeat N] [--departements 35]`: whole-France reference build.
 
 Prints per-step median seconds over N builds (each in a fresh subprocess, so peak RSS is the
 build's own), the wall time, the peak RSS, and the EPCI GeoJSON sizes (one département, France).
@@ -27,7 +27,7 @@ print(json.dumps(result.summary))
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m etl bench reference")
+    parser = argparse.ArgumentParser(prog="python -m bench reference")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--departements", default="", help="restreint (défaut : toute la France)")
     parser.add_argument("--geojson-departement", default="35")
@@ -43,7 +43,9 @@ def main(argv: list[str]) -> int:
             for name, _rows, seconds in json.loads(out.strip().splitlines()[-1]):
                 steps.setdefault(name, []).append(seconds)
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"reference build, {args.repeat} run(s), {'France entière' if not args.departements else args.departements}")
+        print(
+            f"reference build, {args.repeat} run(s), {'France entière' if not args.departements else args.departements}"
+        )
         for name, values in steps.items():
             print(f"  {name:<32} median {statistics.median(values):6.2f} s")
         print(f"  {'wall (process incl. imports)':<32} median {statistics.median(walls):6.2f} s"

@@ -15,7 +15,7 @@ import pandas as pd
 
 from etl import readers
 from etl.errors import Problem
-from etl.insee_base import OfficialFormat, codes, raise_if, read_official, sheet_names, unzip_member, work_dir
+from etl.insee.base import OfficialFormat, codes, raise_if, read_official, sheet_names, unzip_member, work_dir
 
 FORMAT = OfficialFormat(
     key="insee-epci-composition", label="INSEE, Intercommunalité – Métropole (composition communale des EPCI)",

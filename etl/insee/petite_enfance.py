@@ -24,7 +24,7 @@ import pandas as pd
 from etl import readers
 from etl.common import column_key
 from etl.errors import InputRejected, Problem
-from etl.insee_base import OfficialFormat, numeric, raise_if, vintage_from_name
+from etl.insee.base import OfficialFormat, numeric, raise_if, vintage_from_name
 
 COUVERTURE = OfficialFormat(
     key="cafdata-couverture-pe", label="Cnaf, Cafdata — taux de couverture global petite enfance",
@@ -50,8 +50,17 @@ def _code_column(frame: pd.DataFrame) -> str:
     for alias in CODE_ALIASES:
         if alias in frame.columns:
             return alias
-    raise InputRejected([Problem(frame.attrs.get("file", "?"), frame.attrs.get("first_row", 2) - 1,
-                                 "CODE_GEO", list(frame.columns)[:8], f"une colonne de code ({', '.join(CODE_ALIASES)})")])
+    raise InputRejected(
+        [
+            Problem(
+                frame.attrs.get("file", "?"),
+                frame.attrs.get("first_row", 2) - 1,
+                "CODE_GEO",
+                list(frame.columns)[:8],
+                f"une colonne de code ({', '.join(CODE_ALIASES)})",
+            )
+        ]
+    )
 
 
 def classify_codes(raw: pd.Series, file: str, first_row: int, problems: list[Problem]) -> tuple[pd.Series, pd.Series]:
@@ -187,7 +196,9 @@ def read_couverture(path: Path) -> pd.DataFrame:
     millesime = _millesime(frame, path, problems)
     places_col = next((c for c in ("CAPACITE_THEORIQUE", "CAPACITE_THEORIQUE_GLOBALE", "NB_PLACES", "PLACES")
                        if c in frame.columns), None)
-    enfants_col = next((c for c in ("NBENF_MOINS3", "NB_ENFANTS_MOINS_3_ANS", "NB_ENFANTS") if c in frame.columns), None)
+    enfants_col = next(
+        (c for c in ("NBENF_MOINS3", "NB_ENFANTS_MOINS_3_ANS", "NB_ENFANTS") if c in frame.columns), None
+    )
     rate_col = next((c for c in ("TXCOUV_GLOBAL", "TAUX_COUVERTURE_GLOBAL", "TXCOUV_PE", "TAUX_COUVERTURE")
                      if c in frame.columns), None)
     if places_col and enfants_col:

@@ -22,18 +22,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl import caf_allocataires, insee_cog, insee_epci, insee_filosofi, insee_petite_enfance, insee_rp, readers, reference
+from etl import (
+    caf_allocataires,
+    contract,
+    insee_cog,
+    insee_epci,
+    insee_filosofi,
+    insee_petite_enfance,
+    insee_rp,
+    readers,
+    reference,
+)
 from etl.build import BuildContext, Step
-from etl import contract
 from etl.common import departements_of
-from etl.contract import Loader, Parsed
 from etl.communes_map import CommuneResolver
+from etl.contract import Loader, Parsed
 from etl.errors import InputRejected, Problem
-from etl.insee_base import OfficialFormat
+from etl.insee.base import OfficialFormat
 from etl.sources import Source, sha256_of
 from methods import indicateurs as method
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TABLEAU1_FILE = ROOT / "data" / "facts" / "orne_epci_indicators.csv"
 TABLEAU1_MAPPING = ROOT / "data" / "insee" / "tableau1_orne_epci_siren.csv"
 
@@ -89,8 +98,8 @@ CATALOGUE = {
                      "base-cc-emploi-pop-active", "chômeurs 15-64 ans / actifs 15-64 ans (au sens du recensement)", 5),
     "part_emploi_precaire": ("Part des salariés en emploi précaire", "%", method.HAUSSE_DEFAVORABLE, 1, "ratio_pct",
                              "base-cc-emploi-pop-active",
-                             "(CDD + intérim + emplois aidés + apprentissage/stage) / salariés ; Tableau 1 : 15-64 ans, "
-                             "base communale : 15 ans ou plus", 6),
+                             "(CDD + intérim + emplois aidés + apprentissage/stage) / salariés ; "
+                             "Tableau 1 : 15-64 ans, base communale : 15 ans ou plus", 6),
     "part_ouvriers": ("Part des ouvriers dans la population de 15 ans ou plus", "%", method.HAUSSE_DEFAVORABLE, 1,
                       "ratio_pct", "base-cc-evol-struct-pop", "C_POP15P_CS6 / C_POP15P", 7),
     "population": ("Population municipale", "habitants", method.BAISSE_DEFAVORABLE, 0, "somme",
@@ -194,10 +203,16 @@ def read_tableau1(path: Path = TABLEAU1_FILE, mapping_path: Path = TABLEAU1_MAPP
     cumul = validator.parse(TABLEAU1_CUMUL, readers.parse_int, "un entier", required=False)
     validator.raise_if_any()
     values = pd.concat(rows, ignore_index=True)
-    values = values.assign(numerateur=np.nan, denominateur=np.nan, source=SOURCE_TABLEAU1.source,
-                           jeu="sdaasp", perimetre="EPCI au 1er janvier 2017 (SDAASP de l'Orne)",
-                           definition=values["indicateur"].map(  # Filosofi 2015: the first generation
-                               {"revenu_median_uc": insee_filosofi.FILOSOFI_1, "taux_pauvrete": insee_filosofi.FILOSOFI_1}))
+    values = values.assign(
+        numerateur=np.nan,
+        denominateur=np.nan,
+        source=SOURCE_TABLEAU1.source,
+        jeu="sdaasp",
+        perimetre="EPCI au 1er janvier 2017 (SDAASP de l'Orne)",
+        definition=values["indicateur"].map(  # Filosofi 2015: the first generation
+            {"revenu_median_uc": insee_filosofi.FILOSOFI_1, "taux_pauvrete": insee_filosofi.FILOSOFI_1}
+        ),
+    )
     published = pd.DataFrame({"code_geo": [codes[t][0] for t in printed["territoire"]],
                               "niveau": [codes[t][1] for t in printed["territoire"]],
                               "millesime": 2015, "cumul": cumul, "reference": FRANCE_METRO,
@@ -425,7 +440,9 @@ def _report_melodi(ctx: BuildContext, path: Path, counts: dict[str, int]) -> Non
         ctx.warn("indicateurs INSEE", f"{path.name} : {counts['secret']} valeur(s) sous secret statistique "
                  "(CONF_STATUS = C), sans ligne dans indicateurs")
     if counts["vides"]:
-        ctx.warn("indicateurs INSEE", f"{path.name} : {counts['vides']} valeur(s) vide(s) sans secret déclaré, ignorée(s)")
+        ctx.warn(
+            "indicateurs INSEE", f"{path.name} : {counts['vides']} valeur(s) vide(s) sans secret déclaré, ignorée(s)"
+        )
     if counts["autres_niveaux"]:
         ctx.warn("indicateurs INSEE", f"{path.name} : {counts['autres_niveaux']} ligne(s) d'autres niveaux "
                  "géographiques (arrondissements, bassins de vie…) non chargée(s)")

@@ -1,4 +1,4 @@
-"""`python -m etl bench load [--sessions 30] [--browsers 3] [--seconds 120] [--workers N] [--db PATH]`.
+"""`python -m bench load [--sessions 30] [--browsers 3] [--seconds 120] [--workers N] [--db PATH]`.
 
 Concurrent users. Starts the dashboard on 127.0.0.1 (loopback only) — one Streamlit process as
 `make run` does, or with `--workers N` (or `--proxy`) N processes behind Caddy as `make serve` does
@@ -6,7 +6,7 @@ Concurrent users. Starts the dashboard on 127.0.0.1 (loopback only) — one Stre
 bounded time, once per load profile (`--profiles`, both by default): *meeting* (think time 5–20 s
 between actions, people in a room) and *stress* (0.3–1.5 s):
 `--browsers` of them are real headless Chromium tabs (the real client, rendering included), the rest
-speak Streamlit's own websocket protocol (`etl/bench_load_ws.py`: the same `BackMsg`s a tab sends,
+speak Streamlit's own websocket protocol (`bench/load_ws.py`: the same `BackMsg`s a tab sends,
 without the rendering, so thirty users do not need thirty browsers on a 2-core machine). Every user
 opens a page on a département, then changes the territory, the page filters and the page, with the
 profile's think time before every action, the first included (`--think MIN MAX`: one custom
@@ -38,8 +38,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from etl.bench_load_ws import KindStats, ProtocolSession, protocol_user, require_loopback
-from etl.build import default_db_path
+from bench.load_ws import KindStats, ProtocolSession, protocol_user, require_loopback
+from common.config import default_db_path
 from serving.cluster import Cluster, free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -374,10 +374,13 @@ def format_report(report: LoadReport) -> str:
         lines.append(f"    {label:<14} {len(values):5d} runs  wall p50 {quantile(walls, .5):6.3f} s "
                      f"p95 {quantile(walls, .95):6.3f} s   CPU p50 {quantile(cpus, .5):.3f} s "
                      f"p95 {quantile(cpus, .95):.3f} s")
-    lines.append(f"  server RSS{' (sum of the workers)' if report.workers > 1 else ''}: {report.rss_idle:.0f} MiB idle → peak {report.rss_peak:.0f} MiB, "
-                 f"{report.rss_end:.0f} MiB at the end of the load, {report.rss_closed:.0f} MiB "
-                 f"3 s after the sessions closed; at each quarter of the load: "
-                 f"{' → '.join(f'{v:.0f}' for v in report.rss_timeline)} MiB")
+    lines.append(
+        f"  server RSS{' (sum of the workers)' if report.workers > 1 else ''}: {report.rss_idle:.0f} MiB idle "
+        f"→ peak {report.rss_peak:.0f} MiB, "
+        f"{report.rss_end:.0f} MiB at the end of the load, {report.rss_closed:.0f} MiB "
+        f"3 s after the sessions closed; at each quarter of the load: "
+        f"{' → '.join(f'{v:.0f}' for v in report.rss_timeline)} MiB"
+    )
     verdict = "OK" if not report.errors and not report.timeouts else "FAILED"
     lines.append(f"  {verdict}: {report.interactions} interactions, {report.errors} errors, "
                  f"{report.timeouts} timeouts")
@@ -403,14 +406,18 @@ def summary(reports: list[LoadReport]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m etl bench load")
+    parser = argparse.ArgumentParser(prog="python -m bench load")
     parser.add_argument("--sessions", type=int, default=30, help=f"concurrent users (≤ {MAX_SESSIONS})")
     parser.add_argument("--browsers", type=int, default=3,
                         help="of which real headless Chromium tabs (the rest speak the websocket protocol)")
     parser.add_argument("--seconds", type=float, default=120, help=f"duration of each profile (≤ {MAX_SECONDS})")
     parser.add_argument("--db", type=Path, default=default_db_path())
-    parser.add_argument("--profiles", default=",".join(PROFILES),
-                        help=f"load profiles run one after the other ({', '.join(f'{k} {v[0]:g}–{v[1]:g} s' for k, v in PROFILES.items())})")
+    parser.add_argument(
+        "--profiles",
+        default=",".join(PROFILES),
+        help="load profiles run one after the other ("
+        + ", ".join(f"{k} {v[0]:g}–{v[1]:g} s" for k, v in PROFILES.items()) + ")",
+    )
     parser.add_argument("--think", type=float, nargs=2, default=None, metavar=("MIN", "MAX"),
                         help="one custom profile instead: seconds a user waits between two actions (uniform)")
     parser.add_argument("--workers", type=int, default=1,

@@ -2,7 +2,7 @@
 key column (INSEE sheets carry 4 to 6 title rows), zips whose inner name varies by year, numeric
 columns with suppressed cells, codes as TEXT.
 
-Each format module (`etl/insee_cog.py`, `insee_epci.py`, `insee_rp.py`, `insee_filosofi.py`,
+Each format module (`etl/insee/cog.py`, `insee_epci.py`, `insee_rp.py`, `insee_filosofi.py`,
 `insee_petite_enfance.py`) declares its `OfficialFormat`s and exposes `read(path)`.
 """
 
@@ -59,7 +59,7 @@ def unzip_member(path: Path, workdir: Path, prefer: str | None = None) -> Path:
             target.write_bytes(archive.read(member))
             return target
     except zipfile.BadZipFile:
-        raise InputRejected([Problem(path.name, None, None, "zip illisible", "une archive zip valide")])
+        raise InputRejected([Problem(path.name, None, None, "zip illisible", "une archive zip valide")]) from None
 
 
 _norm = compact  # etl/common.py
@@ -81,7 +81,7 @@ def sheet_names(path: Path) -> list[str]:
         return list(pd.ExcelFile(path).sheet_names)
     except Exception as exc:  # corrupt or truncated workbook
         raise InputRejected([Problem(Path(path).name, None, None, type(exc).__name__,
-                                     "un classeur Excel lisible (fichier tronqué ?)")])
+                                     "un classeur Excel lisible (fichier tronqué ?)")]) from exc
 
 
 def read_official(path: Path, key: str = "CODGEO", sheet: str | int | None = None,
@@ -117,7 +117,7 @@ def _read_csv_fast(path: Path, keep: str | None = None) -> pd.DataFrame:
                             usecols=usecols)
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputRejected([Problem(Path(path).name, None, None, str(exc)[:200],
-                                     "un CSV au nombre de colonnes constant (fichier tronqué ?)")])
+                                     "un CSV au nombre de colonnes constant (fichier tronqué ?)")]) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.loc[~(frame == "").all(axis=1)]
     frame.attrs["first_row"] = 2

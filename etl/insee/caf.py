@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from etl import readers
 from etl.common import column_key
 from etl.errors import InputRejected, Problem
-from etl.insee_base import OfficialFormat, numeric, raise_if
+from etl.insee.base import OfficialFormat, numeric, raise_if
 
 FORMAT = OfficialFormat(
     key="cnaf-allocataires-commune", label="Cnaf, data.caf.fr — foyers allocataires et personnes couvertes par commune",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from etl import readers
-from etl.insee_base import OfficialFormat, codes, raise_if, read_official
+from etl.insee.base import OfficialFormat, codes, raise_if, read_official
 
 COMMUNES = OfficialFormat(
     key="insee-cog-communes", label="INSEE, Code officiel géographique — communes",

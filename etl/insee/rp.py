@@ -23,8 +23,17 @@ import pandas as pd
 
 from etl import readers
 from etl.errors import InputRejected, Problem
-from etl.insee_base import (OfficialFormat, codes, numeric, raise_if, read_official, sheet_names,
-                            unzip_member, vintage_from_name, work_dir)
+from etl.insee.base import (
+    OfficialFormat,
+    codes,
+    numeric,
+    raise_if,
+    read_official,
+    sheet_names,
+    unzip_member,
+    vintage_from_name,
+    work_dir,
+)
 
 STRUCT_POP = OfficialFormat(
     key="insee-rp-struct-pop", label="INSEE, RP — évolution et structure de la population (base communale)",

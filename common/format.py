@@ -13,6 +13,7 @@ def nombre(value, decimals: int = 0) -> str:
         return "—"
     try:
         import pandas as pd
+
         if pd.isna(value):
             return "—"
     except (TypeError, ValueError):
@@ -39,8 +40,10 @@ PLOTLY_SEPARATORS = ", "
 
 #: How a masked cell is shown in an on-screen table (never an empty « None »), and its legend.
 SECRET_MARK = "secret"
-SECRET_LEGEND = ("« secret » : cellule masquée par le secret statistique (1 à 10 personnes, ou cellule qui "
-                 "permettrait de les retrouver par différence).")
+SECRET_LEGEND = (
+    "« secret » : cellule masquée par le secret statistique (1 à 10 personnes, ou cellule qui "
+    "permettrait de les retrouver par différence)."
+)
 
 
 def with_secret_marks(frame, columns, decimals: int = 0, rows=None):
@@ -48,6 +51,7 @@ def with_secret_marks(frame, columns, decimals: int = 0, rows=None):
     others are French-formatted numbers (text columns: the table is for reading; exports keep numbers).
     `rows` (boolean) limits the marking to rows that do publish people (others keep « — »)."""
     import pandas as pd
+
     out = frame.copy()
     mark_rows = pd.Series(True, index=out.index) if rows is None else pd.Series(rows, index=out.index)
     for column in columns:

@@ -8,7 +8,7 @@ the URL query string and the state of every widget on screen; it then receives `
 when the app rewrites the query string, `navigation`, and `script_finished` — and, when the user
 changes a filter, sends the same `rerun_script` with that widget's new value. `ProtocolSession` does
 exactly that without rendering anything, so thirty of them cost the client a fraction of one core
-where thirty Chromium tabs saturate two (see `etl/bench_load.py`).
+where thirty Chromium tabs saturate two (see `bench/load.py`).
 
 Widget values are encoded the way the frontend encodes them (read from `streamlit/elements/widgets`):
 selectbox and radio send the formatted option (`string_value`), multiselect and select_slider the

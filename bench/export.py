@@ -1,4 +1,4 @@
-"""`python -m etl bench export [--db PATH] [--departement 35] [--repeat 5]`: EPCI print map → PNG.
+"""`python -m bench export [--db PATH] [--departement 35] [--repeat 5]`: EPCI print map → PNG.
 
 Each cold run is a fresh process (imports, query, matplotlib drawing in Lambert-93 included), as a user's first export;
 warm runs reuse the started browser. Target (issue 7): cold < 5 s wall.
@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from etl.build import default_db_path
+from common.config import default_db_path
 
 CHILD = """
 import sys, time
@@ -36,7 +36,7 @@ print(cold, *warm)
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m etl bench export")
+    parser = argparse.ArgumentParser(prog="python -m bench export")
     parser.add_argument("--db", default=str(default_db_path()))
     parser.add_argument("--departement", default="35")
     parser.add_argument("--repeat", type=int, default=3)

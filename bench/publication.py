@@ -1,4 +1,4 @@
-"""`python -m etl bench publication [--base FRANCE.duckdb] [--runs 3] [--keep 5]`
+"""`python -m bench publication [--base FRANCE.duckdb] [--runs 3] [--keep 5]`
 
 Publishes a CTG registry for the Gironde on an all-France database, `--runs` times (each run
 replaces the registry with a variant, so each one changes the base), with the command a data
@@ -35,7 +35,7 @@ def _size(path: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m etl bench publication")
+    p = argparse.ArgumentParser(prog="python -m bench publication")
     p.add_argument("--base", type=Path, default=None, help="base toute France déjà construite (copiée)")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--keep", type=int, default=5)
@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
             subprocess.run([sys.executable, "-m", "etl", "build", "--db", str(served)], cwd=ROOT, env=env,
                            check=True, capture_output=True)
         print(f"base toute France : {served.stat().st_size / 1e6:.0f} Mo")
-        from etl.store import Store
+        from common.store import Store
         store = Store(tmp / "espace")
         text = REGISTRY.read_text(encoding="utf-8")
         walls, servers = [], []
