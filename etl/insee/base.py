@@ -2,8 +2,8 @@
 key column (INSEE sheets carry 4 to 6 title rows), zips whose inner name varies by year, numeric
 columns with suppressed cells, codes as TEXT.
 
-Each format module (`etl/insee/cog.py`, `insee_epci.py`, `insee_rp.py`, `insee_filosofi.py`,
-`insee_petite_enfance.py`) declares its `OfficialFormat`s and exposes `read(path)`.
+Each format module (`etl/insee/cog.py`, `epci.py`, `rp.py`, `filosofi.py`,
+`petite_enfance.py`, `caf.py`) declares its `OfficialFormat`s and exposes `read(path)`.
 """
 
 from __future__ import annotations

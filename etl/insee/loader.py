@@ -22,17 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl import (
-    caf_allocataires,
-    contract,
-    insee_cog,
-    insee_epci,
-    insee_filosofi,
-    insee_petite_enfance,
-    insee_rp,
-    readers,
-    reference,
-)
+from etl import contract, readers, reference
+from etl.insee import caf as caf_allocataires
+from etl.insee import cog as insee_cog
+from etl.insee import epci as insee_epci
+from etl.insee import filosofi as insee_filosofi
+from etl.insee import petite_enfance as insee_petite_enfance
+from etl.insee import rp as insee_rp
 from etl.build import BuildContext, Step
 from etl.common import departements_of
 from etl.communes_map import CommuneResolver
