@@ -23,17 +23,17 @@ import numpy as np
 import pandas as pd
 
 from etl import contract, readers, reference
+from etl.build import BuildContext, Step
+from etl.common import departements_of
+from etl.communes_map import CommuneResolver
+from etl.contract import Loader, Parsed
+from etl.errors import InputRejected, Problem
 from etl.insee import caf as caf_allocataires
 from etl.insee import cog as insee_cog
 from etl.insee import epci as insee_epci
 from etl.insee import filosofi as insee_filosofi
 from etl.insee import petite_enfance as insee_petite_enfance
 from etl.insee import rp as insee_rp
-from etl.build import BuildContext, Step
-from etl.common import departements_of
-from etl.communes_map import CommuneResolver
-from etl.contract import Loader, Parsed
-from etl.errors import InputRejected, Problem
 from etl.insee.base import OfficialFormat
 from etl.sources import Source, sha256_of
 from methods import indicateurs as method
