@@ -108,7 +108,8 @@ def test_home_page_prepares_the_maps_zip_of_the_departement_with_a_progress_bar(
     wait_for_app(page)
     page.get_by_text("Exports par lot").first.click()
     page.get_by_role("button", name="Préparer les cartes (zip)").click()
-    page.locator("[data-testid='stProgress']").first.wait_for(timeout=30_000)
+    # a loaded machine may hold the click for a while before the zip starts: wait longer than one run
+    page.locator("[data-testid='stProgress']").first.wait_for(timeout=120_000)
     button = page.locator("[data-testid='stDownloadButton'] button", has_text="Télécharger")
     button.first.wait_for(timeout=180_000)
     with page.expect_download(timeout=60_000) as download:
