@@ -110,6 +110,41 @@ def wait_for_app(pg, timeout: float = 30_000) -> None:
     pg.wait_for_timeout(1500)
 
 
+METRIC_VALUE = "[data-testid='stMetricValue']"
+METRIC_LABEL = "[data-testid='stMetricLabel']"
+
+
+def metric_values(pg, expected: list[str] | None = None, at_least: int = 1,
+                  timeout: float = 120_000) -> list[str]:
+    """The metric values on screen, read once the script has drawn them.
+
+    A rerun (a query parameter set, a tab opened) redraws the metrics one by one: a read right
+    after ``wait_for_app`` on a loaded machine can see only some of them. With ``expected`` the
+    first values are awaited with Playwright's retrying ``expect``; otherwise at least
+    ``at_least`` metrics are awaited.
+    """
+    from playwright.sync_api import expect
+
+    values = pg.locator(METRIC_VALUE)
+    if expected is not None:
+        for k, value in enumerate(expected):
+            expect(values.nth(k)).to_have_text(value, timeout=timeout)
+    else:
+        pg.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
+                             arg=[METRIC_VALUE, at_least], timeout=timeout)
+    return values.all_inner_texts()
+
+
+def metric_table(pg, labels: list[str], timeout: float = 120_000) -> dict[str, str]:
+    """Metric label → value, once every label in ``labels`` is on screen."""
+    from playwright.sync_api import expect
+
+    for label in labels:
+        expect(pg.locator(METRIC_LABEL).filter(has_text=label).first).to_be_visible(timeout=timeout)
+    return dict(zip(pg.locator(METRIC_LABEL).all_inner_texts(),
+                    pg.locator(METRIC_VALUE).all_inner_texts()))
+
+
 #: plotly.js internals reading the layout of a chart div that Streamlit replaced while it was still
 #: drawing (fast key presses on a slider under a loaded machine): the next draw is complete, nothing
 #: is shown to the user. Only these exact messages are tolerated.

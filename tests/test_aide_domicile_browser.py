@@ -6,7 +6,7 @@ import pytest
 
 from etl import aide_domicile, build
 from export.tables import read_csv_export
-from tests.conftest import assert_no_exception, screenshot, start_app, wait_for_app
+from tests.conftest import assert_no_exception, metric_table, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "aide_domicile"
@@ -54,8 +54,8 @@ def test_default_page_shows_quoted_funnel_simulator_and_simulated_saad(app_defau
     screenshot(page, "aide-domicile-paniers")
 
     open_tab(page, "Simulateur CPOM / forfait global")
-    metrics = dict(zip(page.locator("[data-testid='stMetricLabel']").all_inner_texts(),
-                       page.locator("[data-testid='stMetricValue']").all_inner_texts()))
+    metrics = metric_table(page, ["Forfait global annuel", "Douzième mensuel (90 %)",
+                                  "Gelé en début d'exercice (10 %)"])
     # 18 000 h × 20 € + (21,40 − 20) × 18 000 h = 385 200 € ; × 90 % / 12 = 28 890 €
     assert metrics["Forfait global annuel"] == "385\u202f200\u202f€"
     assert metrics["Douzième mensuel (90 %)"] == "28\u202f890,00\u202f€"

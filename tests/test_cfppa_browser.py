@@ -9,7 +9,15 @@ import pytest
 
 from common.format import nombre
 from etl import build, cfppa
-from tests.conftest import ARTIFACTS, assert_no_exception, screenshot, start_app, wait_for_app
+from tests.conftest import (
+    ARTIFACTS,
+    assert_no_exception,
+    metric_table,
+    metric_values,
+    screenshot,
+    start_app,
+    wait_for_app,
+)
 from tests.test_cfppa import FIXTURES, _fill_template
 
 pytestmark = pytest.mark.browser
@@ -37,7 +45,7 @@ def test_cfppa_page_renders_default_data_with_simulated_banner_and_quoted_figure
     page.get_by_text("Données simulées — méthode réelle").first.wait_for()
     assert_no_exception(page)
     page.get_by_text("Participants", exact=True).first.wait_for()
-    labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
+    labels = list(metric_table(page, ["Montant engagé", "Participants"]))
     assert labels[:5] == ["Montant engagé", "Part CNSA", "Part OSS", "Actions de prévention", "Participants"]
     page.locator(".js-plotly-plot").first.wait_for()
     # simulated shares are never set against the quoted national figures (no « pt vs France 2019 »)
@@ -84,7 +92,7 @@ def test_cfppa_page_renders_a_user_file_from_the_input_folder(tmp_path, browser)
         _goto(page, f"{url}/cfppa?dep=35")
         assert_no_exception(page)
         assert page.get_by_text("Données simulées — méthode réelle").count() == 0
-        metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+        metrics = metric_values(page, [f"{nombre(1_330_000.50)} €"], at_least=5)
         assert metrics[0] == f"{nombre(1_330_000.50)} €"  # engaged in 2021, whole euros
         assert metrics[3] == "2"                          # two actions
         assert metrics[4] == "22"                         # 14 + 8 participants

@@ -6,7 +6,7 @@ import pytest
 from etl import build
 from etl.insee import loader as insee
 from export.tables import read_csv_export
-from tests.conftest import ARTIFACTS, assert_no_exception, screenshot, start_app, wait_for_app
+from tests.conftest import ARTIFACTS, assert_no_exception, metric_table, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +32,7 @@ def test_portrait_of_an_orne_epci_shows_cumul_rank_and_nine_epci(portrait_url, p
     page.get_by_text("Portrait de territoire", exact=True).first.wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     assert_no_exception(page)
-    metrics = dict(zip(page.locator("[data-testid='stMetricLabel']").all_inner_texts(),
-                       page.locator("[data-testid='stMetricValue']").all_inner_texts()))
+    metrics = metric_table(page, ["Indicateurs défavorables", "Rang dans Orne"])
     assert metrics["Indicateurs défavorables"] == "5 / 7"
     assert metrics["Rang dans Orne"] == "10e sur 16"
     assert page.get_by_text("9 EPCI sur 16 cumulent 6 ou 7 indicateurs défavorables").count() == 1
