@@ -66,7 +66,7 @@ def test_each_page_table_exports_a_french_csv_and_an_xlsx(app_url, page, name, t
     page.locator("[data-testid='stDownloadButton']").first.wait_for(state="attached")
     if tab:
         page.get_by_role("tab", name=tab, exact=True).click()
-        page.wait_for_timeout(800)
+        wait_for_app(page)  # only the open tab runs: opening one is a run
     csv = _first_download(page, "CSV")
     meta, table = read_csv_export(csv)
     assert meta["Titre"] and meta["Export"].startswith("Observatoire territorial") and len(table) > 0

@@ -37,7 +37,7 @@ def _goto(page, url: str) -> None:
 
 def _open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name, exact=True).click()
-    page.wait_for_timeout(800)
+    wait_for_app(page)  # only the open tab runs: opening one is a run
 
 
 def test_cfppa_page_renders_default_data_with_simulated_banner_and_quoted_figures(app_url, page):
@@ -61,6 +61,23 @@ def test_cfppa_page_renders_default_data_with_simulated_banner_and_quoted_figure
     assert page.get_by_text("l.709", exact=False).count() >= 1
     assert_no_exception(page)
     screenshot(page, "cfppa-35-chiffres-cites")
+
+
+def test_only_the_open_tab_is_drawn_and_the_link_reopens_it(app_url, page):
+    """A run draws one tab: the map of the « Carte des actions » tab is not built until it is opened,
+    and the opened tab is kept in the URL, so a link shared in a meeting reopens it."""
+    _goto(page, f"{app_url}/cfppa?dep=35")
+    page.get_by_text("Par financeur et par axe", exact=False).first.wait_for()
+    assert page.get_by_text("Superposer les communes prioritaires").count() == 0
+    assert page.get_by_text("Repères nationaux cités").count() == 0
+    _open_tab(page, "Carte des actions")
+    page.get_by_text("Superposer les communes prioritaires").wait_for()
+    assert "cfppa_onglet=Carte" in page.url
+    page.reload()
+    wait_for_app(page)
+    page.get_by_text("Superposer les communes prioritaires").wait_for()
+    assert page.get_by_role("tab", name="Carte des actions", exact=True).get_attribute("aria-selected") == "true"
+    assert_no_exception(page)
 
 
 def test_chart_data_downloads_as_csv_with_bom_and_semicolons(app_url, page):

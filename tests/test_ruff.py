@@ -15,6 +15,8 @@ FORMATTED = [
     "common",
     "etl/dictionary.py",
     "etl/inputs.py",
+    "pages/cfppa.py",
+    "pages/ctg.py",
     "tests/test_layers.py",
     "tests/test_ruff.py",
     "tests/test_schema_docs.py",
