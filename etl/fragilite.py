@@ -305,44 +305,60 @@ def _extract_columns(con, view: str, file: str) -> dict[str, str]:
 AGE_RANGE = (18, 125)
 
 
-#: Error bits of a row in the cells scan (negative cell keys): which checks it fails.
+#: Error bits of a row in the scan (negative band keys): which checks it fails.
 BAD_AGE, BAD_REVERSION, BAD_EXO_CSG = 1, 2, 4
 
 
-#: A cell key decoded into its columns (valid keys only).
-CELL_COLUMNS_SQL = "cell // 4 AS age_min, (cell // 2) % 2 = 1 AS reversion, cell % 2 = 1 AS exo_csg"
+def cells_from_scan_sql(scan: str, invalid: bool = False) -> str:
+    """The cells `(code, age_min, reversion, exo_csg, n)` of a scan's groups (`scan`: a table or a
+    parenthesised query). A group holds the 2 × 2 table of réversion × CSG exonération of one
+    (code, band) through four counts — all, réversion, CSG, both — so the four cells follow exactly:
+    both; réversion only = réversion − both; CSG only = CSG − both; neither = all − réversion − CSG
+    + both. Empty cells are left out. With `invalid`, the invalid rows' groups follow, band and flags
+    NULL."""
+    valid = "band >= 0"
+    cells = [("TRUE", "TRUE", "n_re"), ("TRUE", "FALSE", "n_r - n_re"), ("FALSE", "TRUE", "n_e - n_re"),
+             ("FALSE", "FALSE", "n - n_r - n_e + n_re")]
+    parts = [f"SELECT code, band::SMALLINT AS age_min, {r} AS reversion, {e} AS exo_csg, {n} AS n "
+             f"FROM {scan} WHERE {valid} AND {n} > 0" for r, e, n in cells]
+    if invalid:
+        parts.append(f"SELECT code, NULL::SMALLINT, NULL::BOOLEAN, NULL::BOOLEAN, n FROM {scan} WHERE NOT {valid}")
+    return "\n        UNION ALL ".join(parts)
 
 
 def extract_cells_sql(view: str, columns: dict[str, tuple[str, str]], millesime: int) -> str:
-    """Counts per (code, 5-year band, réversion, CSG) of an extract; invalid rows' band/flags NULL."""
+    """Counts per (code, 5-year band, réversion, CSG) of an extract; invalid rows' band/flags NULL.
+    One scan of `view` (materialised), expanded to cells."""
     return f"""
-        SELECT code, CASE WHEN cell >= 0 THEN cell // 4 END AS age_min,
-               CASE WHEN cell >= 0 THEN (cell // 2) % 2 = 1 END AS reversion,
-               CASE WHEN cell >= 0 THEN cell % 2 = 1 END AS exo_csg, n
-        FROM ({extract_scan_sql(view, columns, millesime)})"""
+        WITH scan AS MATERIALIZED ({extract_scan_sql(view, columns, millesime)})
+        {cells_from_scan_sql("scan", invalid=True)}"""
 
 
 def extract_scan_sql(view: str, columns: dict[str, tuple[str, str]], millesime: int) -> str:
-    """The one GROUP BY over the individual rows, validation included: `(code, cell, n)`.
+    """The one GROUP BY over the individual rows, validation included:
+    `(code, band, n, n_r, n_e, n_re)`.
 
-    A valid row's cell is one SMALLINT, age_min·4 + 2·réversion + CSG (cheaper to hash than three
-    keys); an invalid row's is minus the sum of its error bits (BAD_AGE, BAD_REVERSION,
-    BAD_EXO_CSG), so the counts of every kind of problem come out of the same scan, in a handful of
-    groups, and the individual rows are read again only to locate an error."""
+    A valid row's band is its age band's lower edge (0 under 60, 60, 65, … 90, 95 and over); the
+    group counts its rows, those with a survivor's pension, those exonerated of CSG and those with
+    both — the whole 2 × 2 table of the two flags, so the cells of `cells_from_scan_sql` follow
+    without grouping on the flags (four times fewer groups than grouping on band × réversion × CSG).
+    An invalid row's band is minus the sum of its error bits (BAD_AGE, BAD_REVERSION, BAD_EXO_CSG),
+    so the counts of every kind of problem come out of the same scan, in a handful of groups, and
+    the individual rows are read again only to locate an error."""
     code_col, _ = columns["code_insee"]
     if "age" in columns:
         age = _int_sql(*columns["age"])
     else:
         age = f"({int(millesime)} - {_int_sql(*columns['annee_naissance'])})"
     lo, hi = AGE_RANGE
-    cell = (f"CASE WHEN a BETWEEN {lo} AND {hi} AND r IS NOT NULL AND e IS NOT NULL THEN "
-            f"((CASE WHEN a < 60 THEN 0 WHEN a >= 95 THEN 95 ELSE a // 5 * 5 END) * 4 "
-            f"+ r::INTEGER * 2 + e::INTEGER)::SMALLINT "
+    band = (f"CASE WHEN a BETWEEN {lo} AND {hi} AND r IS NOT NULL AND e IS NOT NULL THEN "
+            f"(CASE WHEN a < 60 THEN 0 WHEN a >= 95 THEN 95 ELSE a // 5 * 5 END)::TINYINT "
             f"ELSE (-(CASE WHEN a BETWEEN {lo} AND {hi} THEN 0 ELSE {BAD_AGE} END "
             f"+ CASE WHEN r IS NULL THEN {BAD_REVERSION} ELSE 0 END "
-            f"+ CASE WHEN e IS NULL THEN {BAD_EXO_CSG} ELSE 0 END))::SMALLINT END")
+            f"+ CASE WHEN e IS NULL THEN {BAD_EXO_CSG} ELSE 0 END))::TINYINT END")
     return f"""
-        SELECT code, {cell} AS cell, count(*) AS n
+        SELECT code, {band} AS band, count(*) AS n, count(*) FILTER (WHERE r) AS n_r,
+               count(*) FILTER (WHERE e) AS n_e, count(*) FILTER (WHERE r AND e) AS n_re
         FROM (SELECT "{code_col}"::VARCHAR AS code, {age} AS a,
                      {_flag_sql(*columns['reversion'])} AS r,
                      {_flag_sql(*columns['exo_csg'])} AS e
@@ -378,7 +394,7 @@ def aggregate_extract(con, view: str, file: str, millesime: int, resolver: Commu
     con.execute(f"CREATE OR REPLACE TEMP TABLE _frag_raw AS {extract_scan_sql(view, columns, millesime)}")
     problems: list[Problem] = []
     warnings: list[str] = []
-    failed = con.execute("SELECT bit_or((-cell)::INTEGER) FROM _frag_raw WHERE cell < 0").fetchone()[0]
+    failed = con.execute("SELECT bit_or((-band)::INTEGER) FROM _frag_raw WHERE band < 0").fetchone()[0]
     if failed:
         problems += _bad_rows(con, view, file, columns, millesime, failed)
     raw_codes = [r[0] for r in con.execute("SELECT DISTINCT code FROM _frag_raw").fetchall()]
@@ -398,11 +414,10 @@ def aggregate_extract(con, view: str, file: str, millesime: int, resolver: Commu
     if problems:
         con.execute("DROP TABLE _frag_raw")
         raise InputRejected(problems)
-    cells = CELL_COLUMNS_SQL
     if all(resolved[mapping[c]] == c for c in mapping):
         # Every code is today's, written as such: the cells are the scan's groups, no remapping.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _frag_cells AS "
-                    f"SELECT code AS code_insee, {cells}, n AS n_retraites FROM _frag_raw")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _frag_cells AS SELECT code AS code_insee, age_min, reversion, "
+                    f"exo_csg, n AS n_retraites FROM ({cells_from_scan_sql('_frag_raw')})")
     else:
         lookup = pd.DataFrame({"code": list(mapping), "code_insee": [resolved[mapping[c]] for c in mapping]},
                               dtype="object")
@@ -412,8 +427,9 @@ def aggregate_extract(con, view: str, file: str, millesime: int, resolver: Commu
                                 "WHERE code_insee IS NULL").fetchone()[0]
             warnings.append(f"{file} : {n_out} retraités de communes hors des départements construits ignorés")
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _frag_cells AS
-            SELECT l.code_insee, {cells}, sum(r.n) AS n_retraites
-            FROM _frag_raw r JOIN _frag_lookup l USING (code) WHERE l.code_insee IS NOT NULL
+            SELECT l.code_insee, c.age_min, c.reversion, c.exo_csg, sum(c.n) AS n_retraites
+            FROM ({cells_from_scan_sql('_frag_raw')}) c JOIN _frag_lookup l USING (code)
+            WHERE l.code_insee IS NOT NULL
             GROUP BY ALL""")
         con.unregister("_frag_lookup")
     con.execute("DROP TABLE _frag_raw")

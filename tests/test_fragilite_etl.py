@@ -214,3 +214,31 @@ def test_rejected_file_leaves_database_unchanged(tmp_path):
     assert db.stat().st_mtime_ns == before
     assert duckdb.connect(str(db), read_only=True).execute(
         "SELECT count(*) FROM sources WHERE source = ?", [f.SIMULATED.source]).fetchone()[0] == 1
+
+
+def test_cells_equal_a_row_by_row_count_of_every_band_and_flag_pair(ref_con, tmp_path):
+    """The scan groups by (commune, band) and counts réversion, CSG and both: the four cells it
+    derives per band must be the counts a plain pandas groupby of the rows gives."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    rows = 5_000
+    frame = pd.DataFrame({
+        "code_insee": rng.choice(["35001", "35238", "61001", "61006"], rows),
+        "age": rng.integers(50, 105, rows),
+        "reversion": rng.random(rows) < 0.3,
+        "exo_csg": rng.random(rows) < 0.2,
+    })
+    frame.loc[:40, ["reversion", "exo_csg"]] = True  # both flags, in every band of the first rows
+    frame.to_parquet(tmp_path / "fragilite_individus_2022.parquet")
+    run(ref_con, tmp_path)
+    band = np.where(frame["age"] < 60, 0, np.where(frame["age"] >= 95, 95, frame["age"] // 5 * 5))
+    expected = (frame.assign(age_min=band).groupby(["code_insee", "age_min", "reversion", "exo_csg"]).size()
+                .rename("n").reset_index())
+    got = ref_con.execute("SELECT code_insee, age_min, reversion, exo_csg, n_retraites AS n "
+                          "FROM fragilite_communes_detail WHERE millesime = 2022 ORDER BY ALL").df()
+    expected = expected.sort_values(["code_insee", "age_min", "reversion", "exo_csg"]).reset_index(drop=True)
+    assert len(got) == len(expected) and (got["n"] > 0).all()
+    pd.testing.assert_frame_equal(got.astype({"age_min": "int64", "n": "int64"}),
+                                  expected.astype({"age_min": "int64", "n": "int64"}), check_dtype=False)
