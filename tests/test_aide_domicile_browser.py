@@ -40,7 +40,7 @@ def open_page(page, url: str, departement: str | None = None) -> None:
 
 def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
-    page.wait_for_timeout(800)
+    wait_for_app(page)  # the paniers and SAAD tabs run only when open: opening one is a run
 
 
 def test_default_page_shows_quoted_funnel_simulator_and_simulated_saad(app_default, page):
