@@ -219,13 +219,17 @@ def quantile_classes(scores, k: int = 5) -> tuple[np.ndarray, list[str]]:
     known = s.dropna()
     if known.empty:
         return np.full(len(s), None, dtype=object), []
-    edges = np.unique(np.quantile(known, np.linspace(0, 1, k + 1)))
+    # Edges as the legend writes them (2 decimals): two quantiles that print alike are one edge, or
+    # two classes would carry the same label. The outer bins still hold the lowest and highest scores.
+    edges = np.unique(np.round(np.quantile(known, np.linspace(0, 1, k + 1)), 2))
     if len(edges) < 2:
         label = f"{_fr(edges[0])}"
         return np.where(s.notna(), label, None).astype(object), [label]
     labels = [f"{'[' if i == 0 else ']'}{_fr(lo)} ; {_fr(hi)}]" for i, (lo, hi) in
               enumerate(zip(edges[:-1], edges[1:]))]
-    cut = pd.cut(s, bins=edges, labels=labels, include_lowest=True)
+    bins = edges.astype(float)
+    bins[0], bins[-1] = min(bins[0], known.min()), max(bins[-1], known.max())
+    cut = pd.cut(s, bins=bins, labels=labels, include_lowest=True)
     return cut.astype(object).where(cut.notna(), None).to_numpy(), labels
 
 

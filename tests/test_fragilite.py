@@ -134,6 +134,16 @@ def test_quantile_classes_have_the_requested_number_of_classes():
     assert len(labels) == 5 and pd.Series(classes).value_counts().tolist() == [2] * 5
 
 
+
+def test_quantile_classes_whose_edges_print_alike_merge_instead_of_failing():
+    # Quantile edges 4.001 … 4.004 all print « 4,00 »: pandas refuses duplicate labels (a page error
+    # met under load); they are one edge, every known score is classed, the labels are distinct.
+    scores = [1.0, 4.001, 4.002, 4.003, 4.004, 6.0, 9.0, None]
+    classes, labels = m.quantile_classes(scores, 5)
+    assert len(labels) == len(set(labels)) == 3
+    assert all(c in labels for c in classes[:7]) and classes[7] is None
+    assert classes[0] == labels[0] and classes[6] == labels[-1] and classes[1] == classes[4]
+
 # -- secrecy of what the page shows --------------------------------------------------------------
 
 def _communes(n_retraites, siren=("E1",) * 4):
