@@ -15,12 +15,14 @@ import streamlit as st
 from export.maps import print_choropleth
 from query import territoires as territoires_reads
 from ui import data, maps
+from ui.figures import shares_figures
 
 #: Every département fits (101); an EPCI map holds its communes' contours, hence a tighter bound.
 MAX_DEPARTEMENT_MAPS, MAX_EPCI_MAPS = 128, 64
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_DEPARTEMENT_MAPS)
+@shares_figures
 def epci_maps(db_version: str, departement: str) -> tuple[go.Figure, go.Figure]:
     """(on-screen map, print map) of the population of the EPCI touching `departement`."""
     epcis = data.read(territoires_reads.epci_of_departement, db_version, departement)
@@ -35,6 +37,7 @@ def epci_maps(db_version: str, departement: str) -> tuple[go.Figure, go.Figure]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_EPCI_MAPS)
+@shares_figures
 def commune_maps(db_version: str, siren_epci: str) -> tuple[go.Figure, go.Figure]:
     """(on-screen map, print map) of the population of the member communes of `siren_epci`."""
     members = data.read(territoires_reads.communes, db_version, siren_epci=siren_epci)

@@ -23,6 +23,7 @@ from methods import fragilite as method
 from query import fragilite as q
 from query import territoires as territoires_reads
 from ui import data, maps
+from ui.figures import shares_figures
 
 SECRET = "secret (< 11 retraités)"
 NO_DATA = "pas de données"
@@ -212,6 +213,7 @@ class Carte:
 
 
 @st.cache_resource(show_spinner=False, max_entries=MAX_MAPS)
+@shares_figures
 def carte(version: str, departement: str, departement_nom: str, level: str, scope: str,
           natures: tuple[str, ...], millesime: int, years: tuple | None, params: method.Parameters,
           mode: str, only_priority: bool) -> Carte:
