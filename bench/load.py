@@ -210,7 +210,13 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
                 stats.actions["liste refermée"] += 1
                 continue
             count = await options.count()
-            await options.nth(rng.randrange(max(count, 1))).click()
+            try:
+                await options.nth(rng.randrange(max(count, 1))).click(timeout=15_000)
+            except PlaywrightTimeout:
+                # the list closed under the pointer (a rerun redrew the sidebar): a person opens it again
+                await page.keyboard.press("Escape")
+                stats.actions["liste refermée"] += 1
+                continue
             await page.wait_for_timeout(200)
             await page.wait_for_function(ready)
             stats.latency.append(time.perf_counter() - t0)
@@ -225,6 +231,13 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         # the first line says what timed out, the last of Playwright's call log says why
         stats.timeouts.append(" … ".join(dict.fromkeys([lines[0][:100], lines[-1][:160]])))
+        # and what the page showed then (an exception stops the script before the sidebar's end)
+        with contextlib.suppress(Exception):
+            shown = page.locator("[data-testid='stException']")
+            for i in range(await shown.count()):
+                stats.errors.append(f"exception shown: {(await shown.nth(i).inner_text())[:300]}")
+            await page.screenshot(path=str(Path(tempfile.gettempdir()) / f"bench-load-timeout-{seed}.png"),
+                                  full_page=True)
     finally:
         await context.close()
 
