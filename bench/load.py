@@ -198,6 +198,11 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
         stats.interactions += 1
         stats.actions["open"] += 1
         while time.monotonic() < deadline:
+            if await page.get_by_role("listbox").count():
+                # a list left open (a click that scrolled a long, virtualised list instead of choosing)
+                # hides the selector below it: a person closes it first
+                await page.keyboard.press("Escape")
+                stats.actions["liste restée ouverte"] += 1
             label = rng.choice(["Département", "EPCI", "EPCI"])
             t0 = time.perf_counter()
             await page.get_by_test_id("stSidebarUserContent").get_by_role("combobox", name=label).click()
