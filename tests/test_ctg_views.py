@@ -65,8 +65,25 @@ def _fingerprint(obj) -> str:
     return repr(obj.to_plotly_json()) if hasattr(obj, "to_plotly_json") else repr(obj)
 
 
+#: The page's tabs whose views the sharing test reads (only the open tab runs: each is opened by URL).
+VIEW_TABS = ("Échéances", "Où aller ensuite", "Registre")
+
+
+def test_only_the_open_tab_builds_its_views(small_db_path, monkeypatch):
+    built = []
+    original = view.gantt_figure
+    monkeypatch.setattr(view, "gantt_figure", lambda *a, **k: built.append(1) or original(*a, **k))
+    _app(small_db_path, monkeypatch, {"dep": "35", "date": "2021-06-30"})  # the map tab, open by default
+    assert built == []
+    _app(small_db_path, monkeypatch, {"dep": "35", "date": "2021-06-30", "ctg_onglet": "Échéances"})
+    assert built == [1]
+
+
 def test_runs_share_one_view_per_filters_and_never_mutate_it(small_db_path, monkeypatch):
-    app = _app(small_db_path, monkeypatch, {"dep": "61", "date": "2020-12-31"})
+    query = {"dep": "61", "date": "2020-12-31"}
+    for tab in VIEW_TABS:  # the page builds every view the test reads
+        _app(small_db_path, monkeypatch, {**query, "ctg_onglet": tab})
+    app = _app(small_db_path, monkeypatch, query)
     from ui import data
     version, date, statuts = data.version(), dt.date(2020, 12, 31), method.COUNTED_STATUTS
     calls = []
