@@ -46,8 +46,11 @@ def _context(browser):
     return context, page
 
 
-def _coverage(page) -> str:
-    return page.locator("[data-testid='stMetricValue']").first.inner_text()
+def _expect_coverage(page, expected: str) -> None:
+    """The coverage metric reads `expected`, awaited (a rerun redraws the metrics one by one; the
+    page never reruns by itself, so waiting cannot bring new data without an interaction)."""
+    from playwright.sync_api import expect
+    expect(page.locator("[data-testid='stMetricValue']").first).to_have_text(expected, timeout=120_000)
 
 
 def _interact(page) -> None:
@@ -76,7 +79,7 @@ def test_manager_publishes_viewer_sees_it_manager_rolls_back(served_app, browser
         wait_for_app(viewer)
         viewer.goto(f"{url}/ctg?dep=33&date=2020-12-31")
         wait_for_app(viewer)
-        assert _coverage(viewer) == "0,0\u202f%"
+        _expect_coverage(viewer, "0,0\u202f%")
         assert viewer.get_by_role("link", name="Gérer les données").count() == 0
 
         # the manager signs in
@@ -113,7 +116,7 @@ def test_manager_publishes_viewer_sees_it_manager_rolls_back(served_app, browser
 
         # the viewer, at their next interaction, sees the new coverage
         _interact(viewer)
-        assert _coverage(viewer) == "12,7\u202f%"
+        _expect_coverage(viewer, "12,7\u202f%")
         assert_no_exception(viewer)
         screenshot(viewer, "publication-lecteur-apres")
 
@@ -142,7 +145,7 @@ def test_manager_publishes_viewer_sees_it_manager_rolls_back(served_app, browser
         assert_no_exception(manager)
 
         _interact(viewer)
-        assert _coverage(viewer) == "0,0\u202f%"
+        _expect_coverage(viewer, "0,0\u202f%")
         assert_no_exception(viewer)
     finally:
         viewer_ctx.close()
