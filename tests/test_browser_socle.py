@@ -67,6 +67,8 @@ def test_home_exports_download_a_print_png_and_a_french_csv(app_url, page, tmp_p
 
 
 def test_choosing_an_epci_writes_it_in_the_url_and_the_share_link(app_url, page):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{app_url}/?dep=61")
     wait_for_app(page)
     page.get_by_label("EPCI", exact=True).click()
@@ -74,8 +76,12 @@ def test_choosing_an_epci_writes_it_in_the_url_and_the_share_link(app_url, page)
     wait_for_app(page)
     page.wait_for_function("() => window.location.search.includes('epci=')")
     url = page.url
+    # the link box is drawn when opened: until then no page fetches the syntax-highlighting bundle
+    assert not [u for u in requested if "SyntaxHighlighter" in u], "fetched before the box was opened"
     page.get_by_text("Copier le lien de cette vue").click()
+    page.locator("[data-testid='stCode']").last.wait_for(timeout=30_000)
     shared = page.locator("[data-testid='stCode']").last.inner_text()
+    assert [u for u in requested if "SyntaxHighlighter" in u]
     assert "dep=61" in shared and "epci=" in shared
     page.goto(url)
     wait_for_app(page)

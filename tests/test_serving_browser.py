@@ -7,8 +7,10 @@ stay on the worker that holds its session: the CSV it downloads lives in that wo
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
+import urllib.request
 
 import pytest
 
@@ -80,6 +82,29 @@ def test_a_browser_works_through_the_proxy_and_stays_on_its_worker(cluster, brow
         assert "observatoire_worker" in cookies
     finally:
         context.close()
+
+
+def _get(url: str, encoding: str) -> tuple[dict, bytes]:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": encoding})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return {k.lower(): v for k, v in response.headers.items()}, response.read()
+
+
+def test_the_proxy_compresses_the_javascript_streamlit_sends_raw(cluster):
+    """A first visit downloads about 10 MB of JavaScript; Streamlit sends it uncompressed, the proxy
+    compresses it (zstd or gzip, as the browser accepts) and the bytes a browser decodes are the
+    worker's own."""
+    _, html = _get(f"{cluster.url}/", "identity")
+    bundle = re.search(rb'src="\.?/?(static/js/index[^"]+\.js)"', html).group(1).decode()
+    raw_headers, raw = _get(f"{cluster.pool[0].url}/{bundle}", "gzip")
+    assert "content-encoding" not in raw_headers          # the worker alone: uncompressed
+    headers, body = _get(f"{cluster.url}/{bundle}", "gzip")
+    assert headers.get("content-encoding") == "gzip"
+    assert gzip.decompress(body) == raw
+    assert len(body) < 0.4 * len(raw), (len(body), len(raw))
+    zstd_headers, _ = _get(f"{cluster.url}/{bundle}", "zstd, gzip")
+    assert zstd_headers.get("content-encoding") == "zstd"
+    assert "immutable" in headers.get("cache-control", "")  # still cached for a year by the browser
 
 
 def test_new_browsers_are_spread_over_the_workers(cluster, browser):

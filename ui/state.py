@@ -75,9 +75,14 @@ def share_link() -> None:
     from urllib.parse import urlencode
     base = (st.context.url or "").split("?")[0]
     query = urlencode(st.query_params.to_dict())
-    with st.sidebar.expander("Copier le lien de cette vue", icon=":material/link:"):
-        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
-        st.caption("Ce lien rouvre la même vue : territoire, filtres, date.")
+    # Drawn only once opened: `st.code` makes every page's first visit fetch Streamlit's 1.6 MB
+    # syntax-highlighting bundle, for a box most visits never open.
+    box = st.sidebar.expander("Copier le lien de cette vue", icon=":material/link:", key="lien_vue",
+                              on_change="rerun")
+    if box.open:
+        with box:
+            st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+            st.caption("Ce lien rouvre la même vue : territoire, filtres, date.")
 
 
 def territory() -> Territory:
