@@ -38,6 +38,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
 from bench.load_ws import KindStats, ProtocolSession, protocol_user, require_loopback
 from common.config import default_db_path
 from serving.cluster import Cluster, free_ports
@@ -52,6 +54,21 @@ THINK_SECONDS = (0.3, 1.5)
 #: Load profiles: seconds a user thinks between two actions (uniform).
 PROFILES = {"meeting": (5.0, 20.0), "stress": THINK_SECONDS}
 CLIENT_TIMEOUT = 60.0
+#: What a person sees as « the page is there », once the run the action asked for has ended (its
+#: `script_finished` came over the tab's websocket, `ScriptEnds`): the script is not running, no element
+#: is still a loading skeleton (Streamlit fetches a component's JavaScript the first time one is shown:
+#: the Plotly chunk is 4.7 MB) and every chart is drawn. The script's end alone comes 0.5 to 2 s before
+#: the maps show on a first visit.
+DRAWN = """() => { const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(e => e.querySelector('.main-svg')); }"""
+#: The parts of DRAWN, reported with a timeout.
+PAGE_STATE = """() => { const app = document.querySelector('[data-testid="stApp"]');
+  return JSON.stringify({state: app && app.getAttribute('data-test-script-state'),
+    skeletons: document.querySelectorAll('[data-testid="stSkeleton"]').length,
+    charts: [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+      .map(e => !!e.querySelector('.main-svg'))}); }"""
 
 
 def _rss_mib(pid: int | list[int]) -> float:
@@ -176,6 +193,32 @@ class LoadReport:
         return sum(k.interactions for k in self.kinds)
 
 
+class ScriptEnds:
+    """Counts the script runs a tab has seen end: the `script_finished` messages on its websocket.
+    (The page's own script-state attribute can miss a fast run: React may render its start and its
+    end in one update.)"""
+
+    def __init__(self, page):
+        self.count = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload) -> None:
+        if isinstance(payload, (bytes, bytearray)):
+            msg = ForwardMsg()
+            msg.ParseFromString(bytes(payload))
+            if msg.WhichOneof("type") == "script_finished":
+                self.count += 1
+
+    async def wait(self, seen: int, timeout: float = CLIENT_TIMEOUT) -> None:
+        """Until more than `seen` runs have ended."""
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+        deadline = time.monotonic() + timeout
+        while self.count <= seen:
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeout(f"no run ended within {timeout:.0f} s")
+            await asyncio.sleep(0.02)
+
+
 async def browser_user(browser, url: str, deadline: float, seed: int, stats: KindStats,
                        departements: list[str], think: tuple[float, float] = THINK_SECONDS) -> None:
     """A real Chromium tab: opens the home page on a département and changes the sidebar filters."""
@@ -186,13 +229,14 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
     page = await context.new_page()
     page.set_default_timeout(CLIENT_TIMEOUT * 1000)
     page.on("pageerror", lambda exc: stats.errors.append(f"pageerror: {exc}"))
-    ready = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-             " && document.querySelector('[data-testid=\"stMainBlockContainer\"]')")
+    ends = ScriptEnds(page)
+    doing = "ouverture"
     try:
         await asyncio.sleep(min(rng.uniform(*think), max(0.0, deadline - time.monotonic())))
         t0 = time.perf_counter()
         await page.goto(f"{url}/?dep={rng.choice(departements)}")
-        await page.wait_for_function(ready)
+        await ends.wait(0)
+        await page.wait_for_function(DRAWN)
         stats.latency.append(time.perf_counter() - t0)
         stats.by_page.setdefault("accueil", []).append(stats.latency[-1])
         stats.interactions += 1
@@ -204,9 +248,11 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
                 await page.keyboard.press("Escape")
                 stats.actions["liste restée ouverte"] += 1
             label = rng.choice(["Département", "EPCI", "EPCI"])
+            runs = ends.count
             t0 = time.perf_counter()
             await page.get_by_test_id("stSidebarUserContent").get_by_role("combobox", name=label).click()
-            options = page.get_by_role("option")
+            # another territory than the one shown (choosing the same one runs nothing)
+            options = page.locator("[role='option']:not([aria-selected='true'])")
             try:
                 await options.first.wait_for(timeout=15_000)
             except PlaywrightTimeout:
@@ -216,14 +262,24 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
                 continue
             count = await options.count()
             try:
-                await options.nth(rng.randrange(max(count, 1))).click(timeout=15_000)
+                option = options.nth(rng.randrange(max(count, 1)))
+                doing = f"{label} → {(await option.inner_text(timeout=15_000))[:40]}"
+                await option.click(timeout=15_000)
             except PlaywrightTimeout:
                 # the list closed under the pointer (a rerun redrew the sidebar): a person opens it again
                 await page.keyboard.press("Escape")
                 stats.actions["liste refermée"] += 1
                 continue
-            await page.wait_for_timeout(200)
-            await page.wait_for_function(ready)
+            try:
+                await page.get_by_role("listbox").wait_for(state="hidden", timeout=2_000)
+            except PlaywrightTimeout:
+                # the click scrolled a long, virtualised list instead of choosing: nothing was asked of
+                # the app, so nothing is timed; a person closes the list and tries again
+                await page.keyboard.press("Escape")
+                stats.actions["liste restée ouverte"] += 1
+                continue
+            await ends.wait(runs)
+            await page.wait_for_function(DRAWN)
             stats.latency.append(time.perf_counter() - t0)
             stats.by_page.setdefault("accueil", []).append(stats.latency[-1])
             stats.interactions += 1
@@ -235,7 +291,10 @@ async def browser_user(browser, url: str, deadline: float, seed: int, stats: Kin
     except PlaywrightTimeout as exc:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         # the first line says what timed out, the last of Playwright's call log says why
-        stats.timeouts.append(" … ".join(dict.fromkeys([lines[0][:100], lines[-1][:160]])))
+        seen = ""
+        with contextlib.suppress(Exception):
+            seen = f" ({doing} ; runs ended {ends.count} ; page : {await page.evaluate(PAGE_STATE)})"
+        stats.timeouts.append(" … ".join(dict.fromkeys([lines[0][:100], lines[-1][:160]])) + seen)
         # and what the page showed then (an exception stops the script before the sidebar's end)
         with contextlib.suppress(Exception):
             shown = page.locator("[data-testid='stException']")

@@ -244,3 +244,33 @@ def test_load_through_the_proxy_on_two_workers_reports_clients_per_page_and_both
     assert sum(len(v) for v in protocol.by_page.values()) == protocol.interactions
     assert len(report.server_runs) >= report.interactions   # runs read from both workers' files
     assert "stress" in summary([report])
+
+
+@pytest.mark.browser
+def test_a_chromium_user_times_each_territory_change_until_its_run_is_drawn(small_db_path):
+    """The Chromium user of the load bench times an action until the run it asked for has ended and
+    the page is drawn. A wait the page's previous state could satisfy would time actions that ran
+    nothing (more timed actions than runs); one waiting for a run that never comes (choosing the
+    territory already shown) would time out."""
+    report = _in_thread(run_load, small_db_path, sessions=1, browsers=1, seconds=20, think=(0.3, 1.0),
+                        profile="stress")
+    text = format_report(report)
+    print(text)
+    (chromium,) = report.kinds
+    assert report.timeouts == 0 and report.errors == 0, text
+    assert chromium.actions["open"] == 1 and chromium.actions["territoire"] >= 3, text
+    assert len(report.server_runs) >= chromium.interactions, text  # every timed action ran the script
+    runs = sorted(wall for _, wall, _ in report.server_runs)
+    assert sorted(chromium.latency)[0] >= runs[0], text  # what the client waits includes the run
+
+
+@pytest.mark.browser
+def test_first_visit_bench_reports_fewer_bytes_through_the_proxy(small_db_path, capsys):
+    from bench import firstopen
+    assert _in_thread(firstopen.main, ["--db", str(small_db_path), "--runs", "1", "--down-mbps", "0"]) == 0
+    out = capsys.readouterr().out
+    print(out)
+    static = {line.split()[0]: float(line.split("JS/CSS/fonts")[1].split()[0])
+              for line in out.splitlines() if "JS/CSS/fonts" in line}
+    assert set(static) == {"straight", "through"}, out
+    assert 0 < static["through"] < 0.5 * static["straight"], out  # compressed by the proxy
