@@ -200,6 +200,7 @@ class Cluster:
     pool: list[Worker] = field(default_factory=list)
     proxy: subprocess.Popen | None = None
     _run_dir: Path | None = None
+    _frontend_dir: Path | None = None
     _logs: list = field(default_factory=list)
 
     @property
@@ -252,7 +253,9 @@ class Cluster:
 
     def _start_proxy(self) -> None:
         config = self._run_dir / "Caddyfile"
-        static = precompressed_static(self._run_dir / "frontend")
+        # the gzipped bundles (7 MB) go with the cluster; the run directory may be kept for its logs
+        self._frontend_dir = Path(tempfile.mkdtemp(prefix="observatoire-frontend-"))
+        static = precompressed_static(self._frontend_dir)
         config.write_text(caddyfile(self.port, [w.upstream for w in self.pool], self.address,
                                     secrets.token_hex(16), access_log=self.access_log, static=static))
         log = open(self.log_dir / "caddy.log", "a")
@@ -291,6 +294,8 @@ class Cluster:
         self._logs.clear()
         if self._run_dir is not None and self.log_dir != self._run_dir:
             shutil.rmtree(self._run_dir, ignore_errors=True)
+        if self._frontend_dir is not None:
+            shutil.rmtree(self._frontend_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
