@@ -8,8 +8,10 @@ Chromium profile each time (nothing cached, as for a partner opening the link in
 Chromium's network emulation (DevTools `Network.emulateNetworkConditions`: throughput each way and
 round-trip latency; by default 10 Mbit/s down, 5 up, 40 ms — one partner's share of a busy
 meeting-room Wi-Fi). Prints per route the median time until the page is drawn (the run ended, no
-loading skeleton, every chart drawn: `bench.load.DRAWN`), and the bytes received as they went over
-the wire (HTTP as encoded; websocket frames as sent — Streamlit does not compress them).
+loading skeleton, every chart drawn: `bench.load.DRAWN`), with when the page had loaded and when its
+first run ended, the slowest visit, and the bytes received as they went over the wire (HTTP as
+encoded; websocket frames as sent — Streamlit does not compress them). `--log-dir` keeps Caddy's
+access log and the worker's log.
 """
 
 from __future__ import annotations
@@ -43,13 +45,16 @@ async def visit(browser, url: str, down_mbps: float, up_mbps: float, rtt_ms: flo
     try:
         t0 = time.perf_counter()
         await page.goto(url, timeout=180_000)
+        loaded = time.perf_counter() - t0
         await ends.wait(0, timeout=180)
+        ran = time.perf_counter() - t0
         await page.wait_for_function(DRAWN, timeout=180_000)
         seconds = time.perf_counter() - t0
     finally:
         await context.close()
     static = sum(n for r, n in sizes.items() if kinds.get(r) in ("Script", "Stylesheet", "Font"))
-    return {"seconds": seconds, "http": sum(sizes.values()), "static": static, "ws": ws[0]}
+    return {"seconds": seconds, "loaded": loaded, "ran": ran, "http": sum(sizes.values()), "static": static,
+            "ws": ws[0]}
 
 
 async def measure(cluster: Cluster, path: str, runs: int, net: tuple[float, float, float]) -> dict:
@@ -96,6 +101,9 @@ def main(argv: list[str]) -> int:
         print(f"  {label:<32} drawn in {med['seconds']:5.2f} s (runs "
               f"{' '.join(format(r['seconds'], '.2f') for r in runs)})  HTTP {med['http'] / 1e6:5.2f} MB "
               f"of which JS/CSS/fonts {med['static'] / 1e6:5.2f} MB; websocket {med['ws'] / 1e6:4.2f} MB")
+        print(f"  {'':<32} page loaded {med['loaded']:5.2f} s, first run ended {med['ran']:5.2f} s (slowest visit: "
+              f"{max(r['loaded'] for r in runs):.2f} / {max(r['ran'] for r in runs):.2f} / "
+              f"{max(r['seconds'] for r in runs):.2f} s)")
     w, p = (statistics.median(r["seconds"] for r in results[k]) for k in ("worker", "proxy"))
     print(f"  ratio proxy / worker: {p / w:.2f}")
     return 0
